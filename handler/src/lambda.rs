@@ -1,0 +1,66 @@
+//! The Lambda front door: API Gateway REST (v1) proxy events through
+//! lambda_http into the shared router.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use lambda_http::request::RequestContext;
+use lambda_http::{Request, RequestExt};
+use tower::ServiceBuilder;
+
+use crate::router::{CallerIp, router};
+use crate::service::Service;
+
+/// Runs the function until the Lambda runtime stops it.
+pub async fn run(service: Arc<Service>) -> Result<(), lambda_http::Error> {
+    let app = ServiceBuilder::new()
+        .map_request(from_api_gateway)
+        .service(router(service));
+    lambda_http::run(app).await
+}
+
+/// Sets the caller from `requestContext.identity.sourceIp`, which API Gateway
+/// fills in from the TCP connection: unlike `X-Forwarded-For`, the client
+/// cannot forge it. Also undoes lambda_http's habit of putting the stage in
+/// front of the path (`/prod/nic/update`), which would send every dyndns2
+/// request to the seed API.
+pub fn from_api_gateway(mut request: Request) -> Request {
+    let (source_ip, stage) = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(context)) => (
+            context.identity.source_ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()),
+            context.stage.clone(),
+        ),
+        _ => (None, None),
+    };
+    if let Some(ip) = source_ip {
+        request.extensions_mut().insert(CallerIp(ip.to_canonical()));
+    }
+    if let Some(stage) = stage {
+        strip_stage(&mut request, &stage);
+    }
+    request
+}
+
+fn strip_stage(request: &mut Request, stage: &str) {
+    let uri = request.uri();
+    let path = uri.path();
+    let prefix = format!("/{stage}");
+    let Some(rest) = path.strip_prefix(&prefix) else {
+        return;
+    };
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return;
+    }
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    if let Ok(pq) = path_and_query.parse() {
+        parts.path_and_query = Some(pq);
+        if let Ok(new_uri) = axum::http::Uri::from_parts(parts) {
+            *request.uri_mut() = new_uri;
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The service as a plain HTTP server, for `ddns-ctl serve`: the same router
+//! as the Lambda function, with the caller taken from the TCP connection.
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::Response;
+use tokio::net::TcpListener;
+
+use crate::router::{CallerIp, router};
+use crate::service::Service;
+
+/// How the local server decides who the caller is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalOptions {
+    /// Take the caller from the last `X-Forwarded-For` entry, as a reverse
+    /// proxy in front of this server appends it. Off by default: without a
+    /// proxy, any client could claim any address.
+    pub trust_forwarded_for: bool,
+}
+
+/// Serves until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    service: Arc<Service>,
+    options: LocalOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(service).layer(from_fn_with_state(options, caller_from_connection));
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn caller_from_connection(
+    State(options): State<LocalOptions>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let forwarded = options
+        .trust_forwarded_for
+        .then(|| last_forwarded_for(&request))
+        .flatten();
+    let caller = forwarded.unwrap_or(peer.ip()).to_canonical();
+    request.extensions_mut().insert(CallerIp(caller));
+    next.run(request).await
+}
+
+/// The right-most `X-Forwarded-For` address: the one the trusted proxy saw.
+/// Entries further left were written by the client and prove nothing.
+fn last_forwarded_for(request: &Request) -> Option<IpAddr> {
+    let header = request.headers().get_all("x-forwarded-for").iter().next_back()?;
+    header.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
+}

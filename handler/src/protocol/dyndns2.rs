@@ -1,0 +1,204 @@
+//! The dyndns2 protocol (`/nic/update`), spoken by ddclient, inadyn and
+//! most home routers.
+//!
+//! Codes that concern the whole request (credentials, a malformed query, the
+//! config) come once, with a 4xx or 5xx status so that clients which only
+//! look at the status still notice. Codes about each host come one line per
+//! host, in request order, with status 200.
+
+use std::net::IpAddr;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::{BasicCredentials, secret_matches};
+use crate::config::{Config, Host};
+use crate::hostname::{Hostname, lookup_key};
+use crate::query::Query;
+use crate::query::QueryError;
+use crate::service::Service;
+use crate::update::{UpdateError, update_host};
+
+/// The most hosts one request may name, as in the dyndns2 specification.
+pub const MAX_HOSTS: usize = 20;
+
+/// The realm sent with a Basic challenge.
+pub const REALM: &str = "ddns";
+
+/// A plain-text dyndns2 reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// One line per host, or one line for the whole request.
+    pub lines: Vec<String>,
+}
+
+impl Reply {
+    fn once(status: StatusCode, code: &str) -> Self {
+        Self {
+            status,
+            lines: vec![code.to_owned()],
+        }
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        let mut body = self.lines.join("\n");
+        body.push('\n');
+        let mut response = (self.status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"ddns\""),
+            );
+        }
+        response
+    }
+}
+
+/// Answers one `/nic/update` request from `caller`.
+pub async fn handle(
+    service: &Service,
+    caller: IpAddr,
+    authorization: Option<&HeaderValue>,
+    query: Result<Query, QueryError>,
+) -> Reply {
+    match run(service, caller, authorization, query).await {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+async fn run(
+    service: &Service,
+    caller: IpAddr,
+    authorization: Option<&HeaderValue>,
+    query: Result<Query, QueryError>,
+) -> Result<Reply, Reply> {
+    let badauth = || Reply::once(StatusCode::UNAUTHORIZED, "badauth");
+    let credentials = authorization
+        .and_then(|v| BasicCredentials::from_header(v.as_bytes()))
+        .ok_or_else(badauth)?;
+    let badagent = |_| Reply::once(StatusCode::BAD_REQUEST, "badagent");
+    let query = query.map_err(badagent)?;
+    let hostnames: Vec<&str> = match query.get("hostname").map_err(badagent)? {
+        Some(list) if !list.trim().is_empty() => list.split(',').map(str::trim).collect(),
+        _ => return Err(Reply::once(StatusCode::BAD_REQUEST, "notfqdn")),
+    };
+    if hostnames.len() > MAX_HOSTS {
+        return Err(Reply::once(StatusCode::BAD_REQUEST, "numhost"));
+    }
+    let offered = offered_addresses(&query, caller).map_err(|()| Reply::once(StatusCode::BAD_REQUEST, "badip"))?;
+
+    let config = service.config().await.map_err(|err| {
+        tracing::error!(error = %err, "config unavailable");
+        Reply::once(StatusCode::INTERNAL_SERVER_ERROR, "911")
+    })?;
+    if !config.hosts().any(|host| authorized(&credentials, host)) {
+        tracing::info!(username = %credentials.username, result = "badauth", "update refused");
+        return Err(badauth());
+    }
+
+    let mut lines = Vec::with_capacity(hostnames.len());
+    for name in hostnames {
+        lines.push(update_one(service, &config, &credentials, name, &offered).await);
+    }
+    Ok(Reply {
+        status: StatusCode::OK,
+        lines,
+    })
+}
+
+async fn update_one(
+    service: &Service,
+    config: &Config,
+    credentials: &BasicCredentials,
+    name: &str,
+    offered: &[IpAddr],
+) -> String {
+    if Hostname::parse(name).is_err() {
+        return "notfqdn".into();
+    }
+    // A host these credentials may not update is reported as absent, as the
+    // specification has it, so that a login cannot probe for other hosts.
+    let Some(host) = config.host(name).filter(|host| authorized(credentials, *host)) else {
+        return "nohost".into();
+    };
+    match update_host(service.dns(), host, offered).await {
+        Ok(outcome) => {
+            let code = if outcome.changed { "good" } else { "nochg" };
+            let addresses: Vec<String> = outcome.addresses.iter().map(IpAddr::to_string).collect();
+            format!("{code} {}", addresses.join(" "))
+        }
+        Err(UpdateError::WrongFamily { .. } | UpdateError::NotPublic { .. }) => "badip".into(),
+        // The specification's code for an attempt to update a round robin.
+        Err(UpdateError::MultipleValues { .. }) => "numhost".into(),
+        Err(UpdateError::Dns(_)) => "dnserr".into(),
+    }
+}
+
+/// Whether `credentials` may update `host`: the username is the hostname or
+/// the host's `username`, and the password is its secret.
+fn authorized(credentials: &BasicCredentials, host: Host<'_>) -> bool {
+    let user = &credentials.username;
+    let named = lookup_key(user) == lookup_key(host.name)
+        || host
+            .config
+            .username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(user));
+    named && secret_matches(credentials.password.expose(), &host.config.shared_secret)
+}
+
+/// The addresses to publish: `myip` (one address, or an IPv4 and an IPv6
+/// separated by a comma) and `myipv6`, or the caller's own address when
+/// neither is given. At most one per family.
+fn offered_addresses(query: &Query, caller: IpAddr) -> Result<Vec<IpAddr>, ()> {
+    let mut given = Vec::new();
+    for name in ["myip", "myipv6"] {
+        let value = query.get(name).map_err(drop)?.unwrap_or("");
+        for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let ip: IpAddr = part.parse().map_err(drop)?;
+            given.push(ip.to_canonical());
+        }
+    }
+    if given.is_empty() {
+        return Ok(vec![caller]);
+    }
+    let v4 = given.iter().filter(|ip| ip.is_ipv4()).count();
+    if v4 > 1 || given.len() - v4 > 1 {
+        return Err(());
+    }
+    Ok(given)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn offered(query: &str) -> Result<Vec<IpAddr>, ()> {
+        offered_addresses(&Query::parse(Some(query)).unwrap(), "198.51.100.9".parse().unwrap())
+    }
+
+    #[test]
+    fn chooses_addresses() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(offered(""), Ok(vec![ip("198.51.100.9")]));
+        assert_eq!(offered("myip="), Ok(vec![ip("198.51.100.9")]));
+        assert_eq!(offered("myip=203.0.113.1"), Ok(vec![ip("203.0.113.1")]));
+        assert_eq!(
+            offered("myip=203.0.113.1,2001:db8::1"),
+            Ok(vec![ip("203.0.113.1"), ip("2001:db8::1")])
+        );
+        assert_eq!(
+            offered("myip=203.0.113.1&myipv6=2001:db8::1"),
+            Ok(vec![ip("203.0.113.1"), ip("2001:db8::1")])
+        );
+        assert_eq!(offered("myipv6=2001:db8::1"), Ok(vec![ip("2001:db8::1")]));
+        assert_eq!(offered("myip=::ffff:203.0.113.1"), Ok(vec![ip("203.0.113.1")]));
+        assert_eq!(offered("myip=1.2.3.4,5.6.7.8"), Err(()));
+        assert_eq!(offered("myip=nonsense"), Err(()));
+        assert_eq!(offered("myip=1.2.3.4&myip=5.6.7.8"), Err(()));
+    }
+}

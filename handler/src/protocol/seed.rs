@@ -1,0 +1,153 @@
+//! The blog post's API: `?mode=get` and `?mode=set&hostname=H&hash=X`, with
+//! its JSON replies byte for byte, so its clients work unchanged.
+//!
+//! Where the seed crashed or answered 200 to a failure, this answers a 4xx
+//! for the client's mistakes and a 5xx only for faults on the server's side,
+//! always in the same `{"return_status", "return_message"}` shape.
+
+use std::net::IpAddr;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::auth::SeedHash;
+use crate::hostname::Hostname;
+use crate::query::{Query, QueryError};
+use crate::service::Service;
+use crate::update::{UpdateError, update_host};
+
+const MSG_MODE: &str = "You must pass mode=get or mode=set arguments.";
+const MSG_HASH: &str = "You must pass a valid sha256 hash in the hash= argument.";
+const MSG_MISMATCH: &str = "Validation hashes do not match.";
+const MSG_CONFIG: &str = "There was an issue finding or reading the S3 config file.";
+const MSG_MATCHES: &str = "Your IP address matches the current Route53 DNS record.";
+// The seed's wording, double space included.
+const MSG_MULTIPLE: &str =
+    "You should only have a single value for your dynamic record.  You currently have more than one.";
+
+/// A reply in the seed's JSON shape, with its HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The `return_message`.
+    pub message: String,
+}
+
+/// The body; field order is the seed's.
+#[derive(Serialize)]
+struct Body<'a> {
+    return_status: &'a str,
+    return_message: &'a str,
+}
+
+impl Reply {
+    fn success(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::OK,
+            message: message.into(),
+        }
+    }
+
+    fn fail(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> String {
+        let body = Body {
+            return_status: if self.status.is_success() { "success" } else { "fail" },
+            return_message: &self.message,
+        };
+        // Two string fields always serialise.
+        serde_json::to_string(&body).unwrap_or_default()
+    }
+}
+
+impl IntoResponse for Reply {
+    fn into_response(self) -> Response {
+        (self.status, [("content-type", "application/json")], self.body()).into_response()
+    }
+}
+
+/// A reply for a method other than GET on a seed path.
+pub fn method_not_allowed() -> Reply {
+    Reply::fail(StatusCode::METHOD_NOT_ALLOWED, "Only GET requests are supported.")
+}
+
+/// Answers one seed request from `caller`.
+pub async fn handle(service: &Service, caller: IpAddr, query: Result<Query, QueryError>) -> Reply {
+    match run(service, caller, query).await {
+        Ok(reply) | Err(reply) => reply,
+    }
+}
+
+async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>) -> Result<Reply, Reply> {
+    let bad = |e: QueryError| Reply::fail(StatusCode::BAD_REQUEST, format!("Bad request: {e}."));
+    let query = query.map_err(bad)?;
+    match query.get("mode").map_err(bad)? {
+        Some("get") => return Ok(Reply::success(caller.to_string())),
+        Some("set") => {}
+        _ => return Err(Reply::fail(StatusCode::BAD_REQUEST, MSG_MODE)),
+    }
+    let hostname = match query.get("hostname").map_err(bad)? {
+        Some(h) if !h.is_empty() => h,
+        _ => return Err(Reply::fail(StatusCode::BAD_REQUEST, "You must pass a hostname= argument.")),
+    };
+    let hash = query
+        .get("hash")
+        .map_err(bad)?
+        .ok_or(())
+        .and_then(|h| SeedHash::parse(h).map_err(drop))
+        .map_err(|()| Reply::fail(StatusCode::BAD_REQUEST, MSG_HASH))?;
+    Hostname::parse(hostname).map_err(|e| Reply::fail(StatusCode::BAD_REQUEST, format!("Invalid hostname: {e}.")))?;
+
+    let config = service.config().await.map_err(|err| {
+        tracing::error!(error = %err, "config unavailable");
+        Reply::fail(StatusCode::INTERNAL_SERVER_ERROR, MSG_CONFIG)
+    })?;
+    let host = config
+        .host(hostname)
+        .ok_or_else(|| Reply::fail(StatusCode::NOT_FOUND, format!("Unknown hostname {hostname}.")))?;
+    // The hash covers the name exactly as the client sent it, as in the seed.
+    if !hash.verify(&caller.to_string(), hostname, &host.config.shared_secret) {
+        tracing::info!(host = host.name, result = "badauth", "update refused");
+        return Err(Reply::fail(StatusCode::FORBIDDEN, MSG_MISMATCH));
+    }
+
+    match update_host(service.dns(), host, &[caller]).await {
+        Ok(outcome) if outcome.changed => Ok(Reply::success(format!(
+            "Your hostname record {} has been set to {caller}",
+            host.name
+        ))),
+        Ok(_) => Ok(Reply::success(MSG_MATCHES)),
+        Err(err @ UpdateError::WrongFamily { .. }) => Err(Reply::fail(StatusCode::BAD_REQUEST, format!("{err}."))),
+        Err(err @ UpdateError::NotPublic { .. }) => Err(Reply::fail(StatusCode::FORBIDDEN, format!("{err}."))),
+        Err(UpdateError::MultipleValues { .. }) => Err(Reply::fail(StatusCode::CONFLICT, MSG_MULTIPLE)),
+        Err(UpdateError::Dns(_)) => Err(Reply::fail(
+            StatusCode::BAD_GATEWAY,
+            "Route53 could not be read or updated; try again later.",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_is_the_seeds_shape_byte_for_byte() {
+        assert_eq!(
+            Reply::success("176.32.100.36").body(),
+            r#"{"return_status":"success","return_message":"176.32.100.36"}"#
+        );
+        assert_eq!(
+            Reply::fail(StatusCode::FORBIDDEN, MSG_MISMATCH).body(),
+            r#"{"return_status":"fail","return_message":"Validation hashes do not match."}"#
+        );
+    }
+}

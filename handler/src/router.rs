@@ -1,0 +1,78 @@
+//! The one router behind both front doors, the Lambda function and the local
+//! server. Each front door works out the caller's address its own way and
+//! hands it in as a [`CallerIp`] request extension.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::protocol::{dyndns2, seed};
+use crate::query::Query;
+use crate::service::Service;
+
+/// The address the request came from, as the front door established it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallerIp(pub IpAddr);
+
+/// Routes `/nic/update` to dyndns2, `/myip` to the plain-text address, and
+/// every other path to the seed API (which the seed served at the stage root).
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/nic/update", get(nic_update))
+        .route("/myip", get(myip))
+        .fallback(seed_api)
+        .with_state(service)
+}
+
+/// Reads the caller's address; a front door that forgot to set it is a
+/// server fault, never a reason to trust something the client sent.
+fn caller(parts: &axum::http::Extensions) -> Result<IpAddr, Response> {
+    parts.get::<CallerIp>().map(|c| c.0).ok_or_else(|| {
+        tracing::error!("request reached the router without a caller address");
+        (StatusCode::INTERNAL_SERVER_ERROR, "internal error: caller address unknown\n").into_response()
+    })
+}
+
+async fn seed_api(
+    State(service): State<Arc<Service>>,
+    method: Method,
+    RawQuery(raw): RawQuery,
+    request: axum::extract::Request,
+) -> Response {
+    if method != Method::GET && method != Method::HEAD {
+        return seed::method_not_allowed().into_response();
+    }
+    let caller = match caller(request.extensions()) {
+        Ok(ip) => ip,
+        Err(response) => return response,
+    };
+    seed::handle(&service, caller, Query::parse(raw.as_deref())).await.into_response()
+}
+
+async fn nic_update(
+    State(service): State<Arc<Service>>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    request: axum::extract::Request,
+) -> Response {
+    let caller = match caller(request.extensions()) {
+        Ok(ip) => ip,
+        Err(response) => return response,
+    };
+    let authorization = headers.get(header::AUTHORIZATION);
+    dyndns2::handle(&service, caller, authorization, Query::parse(raw.as_deref()))
+        .await
+        .into_response()
+}
+
+async fn myip(request: axum::extract::Request) -> Response {
+    match caller(request.extensions()) {
+        Ok(ip) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{ip}\n")).into_response(),
+        Err(response) => response,
+    }
+}
