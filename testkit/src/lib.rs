@@ -1,0 +1,298 @@
+//! Test support shared by the handler's and the CLI's integration tests.
+//!
+//! [`moto`] starts one moto server per test process on a free loopback port;
+//! every [`Fixture`] gets a bucket and a hosted zone of its own, so tests
+//! run in parallel against it without resetting anything.
+//!
+//! moto runs through `scripts/moto_server.py` (which fixes one way its Route53
+//! answers differ from AWS), under the Python at `$MOTO_PYTHON`, else the
+//! virtualenv that `scripts/bootstrap.sh` creates, else `python3` on `PATH`.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+use serde_json::{Value, json};
+
+/// The region every fixture uses.
+pub const REGION: &str = "us-east-1";
+
+/// A running moto server.
+pub struct Moto {
+    /// Its base URL, e.g. `http://127.0.0.1:41234`.
+    pub endpoint: String,
+    // Holding the watchdog's stdin keeps moto alive; when the test process
+    // exits the pipe closes and the watchdog kills moto, so no test run
+    // leaves a server behind even if it panics.
+    _watchdog: Mutex<(Child, ChildStdin)>,
+}
+
+/// The moto server of this test process, started on first use.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(start_moto)
+}
+
+/// The Python that has moto installed.
+pub fn moto_python() -> PathBuf {
+    if let Some(path) = std::env::var_os("MOTO_PYTHON") {
+        return path.into();
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        let venv = PathBuf::from(home).join(".cache/ddns-ctl/venv/bin/python");
+        if venv.exists() {
+            return venv;
+        }
+    }
+    PathBuf::from("python3")
+}
+
+/// The launcher script in this repository.
+pub fn moto_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/moto_server.py")
+}
+
+/// A free loopback port (free when asked; good enough for tests).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("no free loopback port")
+        .port()
+}
+
+fn start_moto() -> Moto {
+    let python = moto_python();
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("ddns-moto-{port}.log"));
+    let script = r#"MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & m=$!; read _; kill $m"#;
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(&python)
+        .arg(port.to_string())
+        .arg(&log)
+        .arg(moto_script())
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("cannot run sh");
+    let stdin = child.stdin.take().expect("piped stdin");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !moto_answers(port) {
+        if Instant::now() > deadline || child.try_wait().ok().flatten().is_some() {
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!(
+                "moto did not start with {} (run scripts/bootstrap.sh, or set MOTO_PYTHON):\n{output}",
+                python.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Moto {
+        endpoint,
+        _watchdog: Mutex::new((child, stdin)),
+    }
+}
+
+fn moto_answers(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = "GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    let mut reply = [0u8; 12];
+    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut reply).is_ok() && reply.starts_with(b"HTTP/1.")
+}
+
+impl Moto {
+    /// An SDK config pointing at this server with dummy credentials.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(REGION))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "testkit"))
+            .load()
+            .await
+    }
+
+    /// Environment for a child process (ddns-ctl, bootstrap) to use this server.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+            ("AWS_CONFIG_FILE", "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+        ]
+    }
+}
+
+/// A name no other fixture in any test process uses.
+pub fn unique(prefix: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{prefix}-{}-{n}", std::process::id())
+}
+
+/// A bucket and a hosted zone of a test's own.
+pub struct Fixture {
+    /// The moto server.
+    pub moto: &'static Moto,
+    /// The SDK config for it.
+    pub sdk: SdkConfig,
+    /// S3, path-style.
+    pub s3: aws_sdk_s3::Client,
+    /// Route53.
+    pub route53: aws_sdk_route53::Client,
+    /// The config bucket.
+    pub bucket: String,
+    /// The hosted zone's id, without `/hostedzone/`.
+    pub zone_id: String,
+    /// The zone's name with its trailing dot.
+    pub zone: String,
+}
+
+impl Fixture {
+    /// Creates a fresh bucket and hosted zone.
+    pub async fn new() -> Self {
+        let moto = moto();
+        let sdk = moto.sdk_config().await;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
+        );
+        let route53 = aws_sdk_route53::Client::new(&sdk);
+        let bucket = unique("ddns-test");
+        s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
+        let zone = format!("{}.test.", unique("zone"));
+        let created = route53
+            .create_hosted_zone()
+            .name(&zone)
+            .caller_reference(unique("ref"))
+            .send()
+            .await
+            .expect("create zone");
+        let zone_id = created.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_owned();
+        Self {
+            moto,
+            sdk,
+            s3,
+            route53,
+            bucket,
+            zone_id,
+            zone,
+        }
+    }
+
+    /// A hostname inside the fixture's zone.
+    pub fn host(&self, label: &str) -> String {
+        format!("{label}.{}", self.zone)
+    }
+
+    /// A seed-format entry for a host in this zone. Loopback tests need
+    /// `allow_private_addresses`, so it is on unless `extra` says otherwise.
+    pub fn entry(&self, kind: &str, secret: &str, extra: Value) -> Value {
+        let mut entry = json!({
+            "aws_region": REGION,
+            "route_53_zone_id": self.zone_id,
+            "route_53_record_ttl": 60,
+            "route_53_record_type": kind,
+            "shared_secret": secret,
+            "allow_private_addresses": true,
+        });
+        if let (Some(entry), Value::Object(extra)) = (entry.as_object_mut(), extra) {
+            entry.extend(extra);
+        }
+        entry
+    }
+
+    /// Writes the config object (any bytes) and returns its ETag.
+    pub async fn put_config_bytes(&self, key: &str, body: impl Into<Vec<u8>>) -> String {
+        let out = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(body.into().into())
+            .send()
+            .await
+            .expect("put config");
+        out.e_tag().unwrap_or_default().to_owned()
+    }
+
+    /// Writes `config.json`.
+    pub async fn put_config(&self, config: &Value) -> String {
+        self.put_config_bytes("config.json", serde_json::to_vec_pretty(config).expect("json")).await
+    }
+
+    /// The ETag of `config.json`, to prove a request did not rewrite it.
+    pub async fn config_etag(&self) -> Option<String> {
+        let out = self.s3.head_object().bucket(&self.bucket).key("config.json").send().await.ok()?;
+        out.e_tag().map(str::to_owned)
+    }
+
+    /// The values of `name`'s record of type `kind` ("A" or "AAAA").
+    pub async fn record(&self, name: &str, kind: &str) -> Vec<String> {
+        let out = self
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(&self.zone_id)
+            .start_record_name(name)
+            .start_record_type(RrType::from(kind))
+            .max_items(1)
+            .send()
+            .await
+            .expect("list records");
+        out.resource_record_sets()
+            .iter()
+            .filter(|s| s.name().eq_ignore_ascii_case(name) && s.r#type().as_str() == kind)
+            .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_owned()))
+            .collect()
+    }
+
+    /// Every record set in the zone, as (name, type, values), to prove a
+    /// request changed nothing.
+    pub async fn all_records(&self) -> Vec<(String, String, Vec<String>)> {
+        let out = self
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(&self.zone_id)
+            .send()
+            .await
+            .expect("list records");
+        out.resource_record_sets()
+            .iter()
+            .map(|s| {
+                let values = s.resource_records().iter().map(|r| r.value().to_owned()).collect();
+                (s.name().to_owned(), s.r#type().as_str().to_owned(), values)
+            })
+            .collect()
+    }
+
+    /// Sets `name`'s record of type `kind` to `values`.
+    pub async fn set_record(&self, name: &str, kind: &str, values: &[&str]) {
+        let mut set = ResourceRecordSet::builder().name(name).r#type(RrType::from(kind)).ttl(60);
+        for v in values {
+            set = set.resource_records(ResourceRecord::builder().value(*v).build().expect("record"));
+        }
+        let change = Change::builder()
+            .action(ChangeAction::Upsert)
+            .resource_record_set(set.build().expect("set"))
+            .build()
+            .expect("change");
+        self.route53
+            .change_resource_record_sets()
+            .hosted_zone_id(&self.zone_id)
+            .change_batch(ChangeBatch::builder().changes(change).build().expect("batch"))
+            .send()
+            .await
+            .expect("upsert record");
+    }
+}
