@@ -4,7 +4,10 @@
 //! Codes that concern the whole request (credentials, a malformed query, the
 //! config) come once, with a 4xx or 5xx status so that clients which only
 //! look at the status still notice. Codes about each host come one line per
-//! host, in request order, with status 200.
+//! host, in request order, with status 200 when at least one host was updated
+//! or already current. When none was, the status is that of the first
+//! failure (400, 404, 409 or 502), so a client's mistake is never a 200 and a
+//! Route53 fault is a 5xx.
 
 use std::net::IpAddr;
 
@@ -101,13 +104,26 @@ async fn run(
     }
 
     let mut lines = Vec::with_capacity(hostnames.len());
+    let mut statuses = Vec::with_capacity(hostnames.len());
     for name in hostnames {
-        lines.push(update_one(service, &config, &credentials, name, &offered).await);
+        let (line, status) = update_one(service, &config, &credentials, name, &offered).await;
+        lines.push(line);
+        statuses.push(status);
     }
     Ok(Reply {
-        status: StatusCode::OK,
+        status: overall_status(&statuses),
         lines,
     })
+}
+
+/// 200 when any host succeeded, otherwise the first host's failure status.
+fn overall_status(statuses: &[StatusCode]) -> StatusCode {
+    statuses
+        .iter()
+        .copied()
+        .find(StatusCode::is_success)
+        .or_else(|| statuses.first().copied())
+        .unwrap_or(StatusCode::OK)
 }
 
 async fn update_one(
@@ -116,25 +132,26 @@ async fn update_one(
     credentials: &BasicCredentials,
     name: &str,
     offered: &[IpAddr],
-) -> String {
+) -> (String, StatusCode) {
+    let fail = |code: &str, status| (code.to_owned(), status);
     if Hostname::parse(name).is_err() {
-        return "notfqdn".into();
+        return fail("notfqdn", StatusCode::BAD_REQUEST);
     }
     // A host these credentials may not update is reported as absent, as the
     // specification has it, so that a login cannot probe for other hosts.
     let Some(host) = config.host(name).filter(|host| authorized(credentials, *host)) else {
-        return "nohost".into();
+        return fail("nohost", StatusCode::NOT_FOUND);
     };
     match update_host(service.dns(), host, offered).await {
         Ok(outcome) => {
             let code = if outcome.changed { "good" } else { "nochg" };
             let addresses: Vec<String> = outcome.addresses.iter().map(IpAddr::to_string).collect();
-            format!("{code} {}", addresses.join(" "))
+            (format!("{code} {}", addresses.join(" ")), StatusCode::OK)
         }
-        Err(UpdateError::WrongFamily { .. } | UpdateError::NotPublic { .. }) => "badip".into(),
+        Err(UpdateError::WrongFamily { .. } | UpdateError::NotPublic { .. }) => fail("badip", StatusCode::BAD_REQUEST),
         // The specification's code for an attempt to update a round robin.
-        Err(UpdateError::MultipleValues { .. }) => "numhost".into(),
-        Err(UpdateError::Dns(_)) => "dnserr".into(),
+        Err(UpdateError::MultipleValues { .. }) => fail("numhost", StatusCode::CONFLICT),
+        Err(UpdateError::Dns(_)) => fail("dnserr", StatusCode::BAD_GATEWAY),
     }
 }
 
