@@ -29,7 +29,15 @@ impl Serve {
             .unwrap()
             .envs(fx.moto.env())
             .env_remove("RUST_LOG")
-            .args(["serve", "--listen", "127.0.0.1:0", "--bucket", &fx.bucket, "--config-max-age", "0"])
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--bucket",
+                &fx.bucket,
+                "--config-max-age",
+                "0",
+            ])
             .arg("--ready-file")
             .arg(&ready)
             .args(extra)
@@ -39,12 +47,16 @@ impl Serve {
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
         let addr = loop {
-            if let Ok(addr) = std::fs::read_to_string(&ready) {
-                if !addr.is_empty() {
-                    break addr;
-                }
+            if let Ok(addr) = std::fs::read_to_string(&ready)
+                && !addr.is_empty()
+            {
+                break addr;
             }
-            assert!(Instant::now() < deadline, "serve did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+            assert!(
+                Instant::now() < deadline,
+                "serve did not start: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
         Self { child, addr, log }
@@ -63,7 +75,12 @@ impl Drop for Serve {
 }
 
 fn curl(args: &[&str]) -> String {
-    let out = Command::new("curl").arg("-q").arg("-s").args(args).output().expect("curl");
+    let out = Command::new("curl")
+        .arg("-q")
+        .arg("-s")
+        .args(args)
+        .output()
+        .expect("curl");
     assert!(out.status.success(), "curl {args:?} failed");
     String::from_utf8(out.stdout).unwrap()
 }
@@ -83,14 +100,19 @@ async fn the_blog_posts_client_works_unchanged() {
     let client = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed_client.sh");
     let api = format!("{}/prod", serve.addr);
     let run = || {
-        let out = Command::new("bash").args([client, &host, SECRET, &api, "http"]).output().unwrap();
+        let out = Command::new("bash")
+            .args([client, &host, SECRET, &api, "http"])
+            .output()
+            .unwrap();
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap()
     };
 
     assert_eq!(
         run(),
-        format!("{{\"return_status\":\"success\",\"return_message\":\"Your hostname record {host} has been set to 127.0.0.1\"}}\n")
+        format!(
+            "{{\"return_status\":\"success\",\"return_message\":\"Your hostname record {host} has been set to 127.0.0.1\"}}\n"
+        )
     );
     assert_eq!(fx.record(&host, "A").await, ["127.0.0.1"]);
     assert_eq!(
@@ -100,7 +122,10 @@ async fn the_blog_posts_client_works_unchanged() {
 
     // One log line per update, and no secret, hash or credentials in any line.
     let logs = serve.logs();
-    let updates: Vec<&str> = logs.lines().filter(|l| l.contains(" update") && l.contains(&host)).collect();
+    let updates: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(" update") && l.contains(&host))
+        .collect();
     assert_eq!(updates.len(), 2, "{logs}");
     assert!(updates[0].contains("198.51.100.1") && updates[0].contains("127.0.0.1") && updates[0].contains("changed"));
     assert!(updates[1].contains("unchanged"));
@@ -151,7 +176,11 @@ fn a_busy_port_is_a_clear_error() {
     let addr = taken.local_addr().unwrap().to_string();
     Command::cargo_bin("ddns-ctl")
         .unwrap()
-        .envs([("AWS_REGION", "us-east-1"), ("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x")])
+        .envs([
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "x"),
+        ])
         .args(["serve", "--bucket", "b", "--listen", &addr])
         .assert()
         .code(1)

@@ -107,7 +107,11 @@ mod tests {
         // `echo -n 192.168.0.1host1.dyn.example.comP@ssw0rd | shasum -a 256`,
         // the blog post's own example.
         let expected = "9968efed22489405a9a07dbf2d8689dc227525515e078b8082139c9b0a5f4ca0";
-        let digest = hex::encode(seed_digest("192.168.0.1", "host1.dyn.example.com", &Secret::new("P@ssw0rd")));
+        let digest = hex::encode(seed_digest(
+            "192.168.0.1",
+            "host1.dyn.example.com",
+            &Secret::new("P@ssw0rd"),
+        ));
         assert_eq!(digest, expected);
         let hash = SeedHash::parse(&digest).unwrap();
         assert!(hash.verify("192.168.0.1", "host1.dyn.example.com", &Secret::new("P@ssw0rd")));
@@ -124,7 +128,14 @@ mod tests {
     fn hash_must_be_exactly_64_hex_digits() {
         let good = "a".repeat(64);
         assert!(SeedHash::parse(&good).is_ok());
-        for bad in ["", "abc", &"a".repeat(63), &"a".repeat(65), &"g".repeat(64), &format!("{} ", "a".repeat(63))] {
+        for bad in [
+            "",
+            "abc",
+            &"a".repeat(63),
+            &"a".repeat(65),
+            &"g".repeat(64),
+            &format!("{} ", "a".repeat(63)),
+        ] {
             assert_eq!(SeedHash::parse(bad), Err(MalformedHash), "{bad:?}");
         }
     }

@@ -197,8 +197,10 @@ impl Config {
                 host: name.clone(),
                 source,
             })?;
-            host.validate()
-                .map_err(|reason| ConfigError::BadValue { host: name.clone(), reason })?;
+            host.validate().map_err(|reason| ConfigError::BadValue {
+                host: name.clone(),
+                reason,
+            })?;
             config.push(name, host)?;
         }
         Ok(config)

@@ -8,9 +8,7 @@
 use std::net::IpAddr;
 
 use aws_sdk_route53::Client;
-use aws_sdk_route53::types::{
-    Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType,
-};
+use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
 
 use crate::config::RecordKind;
 use crate::hostname::lookup_key;
@@ -33,7 +31,6 @@ impl DnsError {
         }
     }
 }
-
 
 /// The values a host's address records hold now; empty where there is none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

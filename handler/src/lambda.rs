@@ -27,7 +27,11 @@ pub async fn run(service: Arc<Service>) -> Result<(), lambda_http::Error> {
 pub fn from_api_gateway(mut request: Request) -> Request {
     let (source_ip, stage) = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV1(context)) => (
-            context.identity.source_ip.as_deref().and_then(|ip| ip.parse::<IpAddr>().ok()),
+            context
+                .identity
+                .source_ip
+                .as_deref()
+                .and_then(|ip| ip.parse::<IpAddr>().ok()),
             context.stage.clone(),
         ),
         _ => (None, None),

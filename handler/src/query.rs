@@ -79,7 +79,10 @@ mod tests {
     fn refuses_duplicates_and_bad_bytes() {
         let q = Query::parse(Some("mode=get&mode=set")).unwrap();
         assert_eq!(q.get("mode"), Err(QueryError::Duplicate("mode".into())));
-        assert_eq!(Query::parse(Some("hostname=%FF.example.com")).unwrap_err(), QueryError::NotUtf8);
+        assert_eq!(
+            Query::parse(Some("hostname=%FF.example.com")).unwrap_err(),
+            QueryError::NotUtf8
+        );
         assert_eq!(Query::parse(Some("%C3=1")).unwrap_err(), QueryError::NotUtf8);
     }
 }

@@ -29,13 +29,20 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
-/// Reads the caller's address; a front door that forgot to set it is a
-/// server fault, never a reason to trust something the client sent.
-fn caller(parts: &axum::http::Extensions) -> Result<IpAddr, Response> {
-    parts.get::<CallerIp>().map(|c| c.0).ok_or_else(|| {
-        tracing::error!("request reached the router without a caller address");
-        (StatusCode::INTERNAL_SERVER_ERROR, "internal error: caller address unknown\n").into_response()
-    })
+/// The caller's address, as the front door set it.
+fn caller(request: &axum::extract::Request) -> Option<IpAddr> {
+    request.extensions().get::<CallerIp>().map(|c| c.0)
+}
+
+/// A front door that could not tell who called is a server fault, never a
+/// reason to trust something the client sent instead.
+fn unknown_caller() -> Response {
+    tracing::error!("request reached the router without a caller address");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error: caller address unknown\n",
+    )
+        .into_response()
 }
 
 async fn seed_api(
@@ -47,11 +54,12 @@ async fn seed_api(
     if method != Method::GET && method != Method::HEAD {
         return seed::method_not_allowed().into_response();
     }
-    let caller = match caller(request.extensions()) {
-        Ok(ip) => ip,
-        Err(response) => return response,
+    let Some(caller) = caller(&request) else {
+        return unknown_caller();
     };
-    seed::handle(&service, caller, Query::parse(raw.as_deref())).await.into_response()
+    seed::handle(&service, caller, Query::parse(raw.as_deref()))
+        .await
+        .into_response()
 }
 
 async fn nic_update(
@@ -60,9 +68,8 @@ async fn nic_update(
     RawQuery(raw): RawQuery,
     request: axum::extract::Request,
 ) -> Response {
-    let caller = match caller(request.extensions()) {
-        Ok(ip) => ip,
-        Err(response) => return response,
+    let Some(caller) = caller(&request) else {
+        return unknown_caller();
     };
     let authorization = headers.get(header::AUTHORIZATION);
     dyndns2::handle(&service, caller, authorization, Query::parse(raw.as_deref()))
@@ -71,8 +78,8 @@ async fn nic_update(
 }
 
 async fn myip(request: axum::extract::Request) -> Response {
-    match caller(request.extensions()) {
-        Ok(ip) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{ip}\n")).into_response(),
-        Err(response) => response,
+    match caller(&request) {
+        Some(ip) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{ip}\n")).into_response(),
+        None => unknown_caller(),
     }
 }

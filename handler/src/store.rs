@@ -197,7 +197,10 @@ fn status(err: &SdkError<GetObjectError>) -> Option<u16> {
 fn is_missing(err: &SdkError<GetObjectError>) -> bool {
     match err.as_service_error() {
         Some(GetObjectError::NoSuchKey(_)) => true,
-        Some(other) => matches!(aws_sdk_s3::error::ProvideErrorMetadata::code(other), Some("NoSuchBucket")),
+        Some(other) => matches!(
+            aws_sdk_s3::error::ProvideErrorMetadata::code(other),
+            Some("NoSuchBucket")
+        ),
         None => false,
     }
 }

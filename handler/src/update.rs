@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use crate::address::is_public;
 use crate::config::{Host, RecordKind};
-use crate::dns::{DnsError, Dns};
+use crate::dns::{Dns, DnsError};
 
 /// What an update did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,13 +65,13 @@ pub async fn update_host(dns: &Dns, host: Host<'_>, offered: &[IpAddr]) -> Resul
             kind,
         });
     }
-    if !host.config.allow_private_addresses {
-        if let Some(&address) = wanted.iter().find(|ip| !is_public(**ip)) {
-            return Err(UpdateError::NotPublic {
-                host: host.name.to_owned(),
-                address,
-            });
-        }
+    if !host.config.allow_private_addresses
+        && let Some(&address) = wanted.iter().find(|ip| !is_public(**ip))
+    {
+        return Err(UpdateError::NotPublic {
+            host: host.name.to_owned(),
+            address,
+        });
     }
 
     let zone = host.config.zone_id();
@@ -105,7 +105,10 @@ pub async fn update_host(dns: &Dns, host: Host<'_>, offered: &[IpAddr]) -> Resul
             addresses: wanted,
         });
     }
-    match dns.upsert(zone, host.name, host.config.route_53_record_ttl, &changes).await {
+    match dns
+        .upsert(zone, host.name, host.config.route_53_record_ttl, &changes)
+        .await
+    {
         Ok(()) => {
             tracing::info!(host = host.name, old = ?old, new = ?new, result = "changed", "update");
             Ok(Outcome {

@@ -58,17 +58,31 @@ async fn every_bad_request_gets_a_4xx_and_changes_nothing() {
         format!("/?mode=set&hostname={host}&hash={}", "z".repeat(64)),
         // Unknown hosts, and the wrong secret.
         format!("/?mode=set&hostname={}&hash={good}", fx.host("nobody")),
-        format!("/?mode=set&hostname={host}&hash={}", seed_hash("127.0.0.1", &host, "guess")),
+        format!(
+            "/?mode=set&hostname={host}&hash={}",
+            seed_hash("127.0.0.1", &host, "guess")
+        ),
         // An IPv4 caller for an AAAA-only host.
         format!("/?mode=set&hostname={v6}&hash={}", seed_hash("127.0.0.1", &v6, SECRET)),
     ];
     let client = reqwest::Client::new();
     for path in &seed_requests {
-        let response = client.get(format!("{}{path}", server.url)).send().await.expect("request");
+        let response = client
+            .get(format!("{}{path}", server.url))
+            .send()
+            .await
+            .expect("request");
         let status = response.status().as_u16();
         let body = response.text().await.unwrap();
-        assert!((400..500).contains(&status), "{status} for {}", &path[..path.len().min(120)]);
-        assert!(body.starts_with(r#"{"return_status":"fail","return_message":"#), "{body}");
+        assert!(
+            (400..500).contains(&status),
+            "{status} for {}",
+            &path[..path.len().min(120)]
+        );
+        assert!(
+            body.starts_with(r#"{"return_status":"fail","return_message":"#),
+            "{body}"
+        );
         assert!(body.len() < 400, "the reply echoes too much: {} bytes", body.len());
     }
 
@@ -83,7 +97,10 @@ async fn every_bad_request_gets_a_4xx_and_changes_nothing() {
         (format!("hostname={big}"), Some(basic(&host, SECRET))),
         (format!("hostname={host}&myip={big}"), Some(basic(&host, SECRET))),
         (format!("hostname={host}&myip=%FF"), Some(basic(&host, SECRET))),
-        (format!("hostname={host}&myip=1.2.3.4,5.6.7.8"), Some(basic(&host, SECRET))),
+        (
+            format!("hostname={host}&myip=1.2.3.4,5.6.7.8"),
+            Some(basic(&host, SECRET)),
+        ),
     ];
     for (query, auth) in &dyndns_requests {
         let mut request = client.get(format!("{}/nic/update?{query}", server.url));
@@ -92,7 +109,11 @@ async fn every_bad_request_gets_a_4xx_and_changes_nothing() {
         }
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
-        assert!((400..500).contains(&status), "{status} for {}", &query[..query.len().min(120)]);
+        assert!(
+            (400..500).contains(&status),
+            "{status} for {}",
+            &query[..query.len().min(120)]
+        );
     }
 
     // Raw bytes that are not even a valid request line.
@@ -100,7 +121,9 @@ async fn every_bad_request_gets_a_4xx_and_changes_nothing() {
     let status_line = tokio::task::spawn_blocking(move || {
         let mut stream = std::net::TcpStream::connect(addr).unwrap();
         stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        stream.write_all(b"GET /?mode=set&hostname=\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        stream
+            .write_all(b"GET /?mode=set&hostname=\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
         let mut reply = vec![0; 12];
         stream.read_exact(&mut reply).unwrap();
         String::from_utf8_lossy(&reply).into_owned()
@@ -137,5 +160,8 @@ async fn an_ipv6_caller_cannot_set_an_ipv4_only_host() {
 
 fn basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }

@@ -53,7 +53,11 @@ async fn missing_or_wrong_credentials_get_a_basic_challenge() {
     let (fx, names) = fixture_with(&[("home", "A", json!({}))]).await;
     let server = serve(&fx).await;
     let query = format!("hostname={}", names[0]);
-    for auth in [None, Some((names[0].as_str(), "wrong")), Some(("someone.else.test", SECRET))] {
+    for auth in [
+        None,
+        Some((names[0].as_str(), "wrong")),
+        Some(("someone.else.test", SECRET)),
+    ] {
         let reply = update(&server.url, &query, auth).await;
         assert_eq!(reply.status, 401, "{auth:?}");
         assert_eq!(reply.challenge.as_deref(), Some("Basic realm=\"ddns\""));
@@ -81,9 +85,19 @@ async fn names_and_usernames_match_in_any_case_with_or_without_the_dot() {
     let (fx, names) = fixture_with(&[("home", "A", json!({})), ("lab", "A", json!({"username": "Alice"}))]).await;
     let server = serve(&fx).await;
     let shout = names[0].trim_end_matches('.').to_uppercase();
-    let reply = update(&server.url, &format!("hostname={shout}&myip=203.0.113.5"), Some((&shout, SECRET))).await;
+    let reply = update(
+        &server.url,
+        &format!("hostname={shout}&myip=203.0.113.5"),
+        Some((&shout, SECRET)),
+    )
+    .await;
     assert_eq!(reply.body, "good 203.0.113.5\n");
-    let reply = update(&server.url, &format!("hostname={}&myip=203.0.113.6", names[1]), Some(("alice", SECRET))).await;
+    let reply = update(
+        &server.url,
+        &format!("hostname={}&myip=203.0.113.6", names[1]),
+        Some(("alice", SECRET)),
+    )
+    .await;
     assert_eq!(reply.body, "good 203.0.113.6\n");
     assert_eq!(fx.record(&names[1], "A").await, ["203.0.113.6"]);
 }
@@ -95,7 +109,12 @@ async fn each_family_updates_its_own_record_and_leaves_the_other() {
     let host = &names[0];
     let auth = Some((host.as_str(), SECRET));
 
-    let reply = update(&server.url, &format!("hostname={host}&myip=203.0.113.7,2001:db8::7"), auth).await;
+    let reply = update(
+        &server.url,
+        &format!("hostname={host}&myip=203.0.113.7,2001:db8::7"),
+        auth,
+    )
+    .await;
     assert_eq!(reply.body, "good 203.0.113.7 2001:db8::7\n");
     assert_eq!(fx.record(host, "A").await, ["203.0.113.7"]);
     assert_eq!(fx.record(host, "AAAA").await, ["2001:db8::7"]);
@@ -107,9 +126,18 @@ async fn each_family_updates_its_own_record_and_leaves_the_other() {
 
     let reply = update(&server.url, &format!("hostname={host}&myip=203.0.113.9"), auth).await;
     assert_eq!(reply.body, "good 203.0.113.9\n");
-    assert_eq!(fx.record(host, "AAAA").await, ["2001:db8::8"], "the AAAA record must survive");
+    assert_eq!(
+        fx.record(host, "AAAA").await,
+        ["2001:db8::8"],
+        "the AAAA record must survive"
+    );
 
-    let reply = update(&server.url, &format!("hostname={host}&myip=203.0.113.9&myipv6=2001:db8::8"), auth).await;
+    let reply = update(
+        &server.url,
+        &format!("hostname={host}&myip=203.0.113.9&myipv6=2001:db8::8"),
+        auth,
+    )
+    .await;
     assert_eq!(reply.body, "nochg 203.0.113.9 2001:db8::8\n");
 }
 
@@ -124,8 +152,21 @@ async fn one_line_per_host_in_request_order() {
     .await;
     let server = serve(&fx).await;
     let unknown = fx.host("unknown");
-    let list = [names[0].as_str(), "not_a_fqdn", names[1].as_str(), &unknown, &names[3], &names[2]].join(",");
-    let reply = update(&server.url, &format!("hostname={list}&myip=203.0.113.10"), Some(("family", SECRET))).await;
+    let list = [
+        names[0].as_str(),
+        "not_a_fqdn",
+        names[1].as_str(),
+        &unknown,
+        &names[3],
+        &names[2],
+    ]
+    .join(",");
+    let reply = update(
+        &server.url,
+        &format!("hostname={list}&myip=203.0.113.10"),
+        Some(("family", SECRET)),
+    )
+    .await;
     assert_eq!(reply.status, 200);
     // "other" has the same secret but another username: these credentials
     // may not update it, and it is reported like an unknown host.
@@ -163,7 +204,12 @@ async fn twenty_hosts_are_allowed() {
     let (fx, names) = fixture_with(&[("home", "A", json!({}))]).await;
     let server = serve(&fx).await;
     let twenty = vec![names[0].as_str(); 20].join(",");
-    let reply = update(&server.url, &format!("hostname={twenty}&myip=203.0.113.20"), Some((&names[0], SECRET))).await;
+    let reply = update(
+        &server.url,
+        &format!("hostname={twenty}&myip=203.0.113.20"),
+        Some((&names[0], SECRET)),
+    )
+    .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body.lines().count(), 20);
     assert_eq!(reply.body.lines().next(), Some("good 203.0.113.20"));
@@ -173,13 +219,22 @@ async fn twenty_hosts_are_allowed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn private_addresses_and_round_robins_are_refused_per_host() {
     let (fx, names) = fixture_with(&[
-        ("strict", "A", json!({"allow_private_addresses": false, "username": "u"})),
+        (
+            "strict",
+            "A",
+            json!({"allow_private_addresses": false, "username": "u"}),
+        ),
         ("rr", "A", json!({"username": "u"})),
     ])
     .await;
     fx.set_record(&names[1], "A", &["203.0.113.1", "203.0.113.2"]).await;
     let server = serve(&fx).await;
-    let reply = update(&server.url, &format!("hostname={},{}&myip=192.168.1.20", names[0], names[1]), Some(("u", SECRET))).await;
+    let reply = update(
+        &server.url,
+        &format!("hostname={},{}&myip=192.168.1.20", names[0], names[1]),
+        Some(("u", SECRET)),
+    )
+    .await;
     // No host was updated, so the status is the first failure's.
     assert_eq!((reply.status, reply.body.as_str()), (400, "badip\nnumhost\n"));
     assert!(fx.record(&names[0], "A").await.is_empty());
@@ -216,6 +271,11 @@ async fn myip_answers_in_plain_text() {
     let server = serve(&fx).await;
     let response = reqwest::get(format!("{}/myip", server.url)).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     assert_eq!(response.text().await.unwrap(), "127.0.0.1\n");
 }

@@ -42,7 +42,10 @@ async fn next_event(State(api): State<RuntimeApi>) -> impl IntoResponse {
                 "lambda-runtime-invoked-function-arn",
                 "arn:aws:lambda:us-east-1:123456789012:function:ddns".parse().unwrap(),
             );
-            headers.insert("lambda-runtime-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793".parse().unwrap());
+            headers.insert(
+                "lambda-runtime-trace-id",
+                "Root=1-5759e988-bd862e3fe1be46a994272793".parse().unwrap(),
+            );
             return (headers, event.to_string());
         }
         notified.await;
@@ -120,7 +123,11 @@ impl Function {
     async fn logs(mut self) -> String {
         self.process.start_kill().unwrap();
         let output = self.process.wait_with_output().await.unwrap();
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
     }
 }
 
@@ -149,8 +156,16 @@ fn rest_event(path: &str, query: &[(&str, &str)], extra_headers: &[(&str, &str)]
         (Value::Null, Value::Null)
     } else {
         (
-            query.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect::<serde_json::Map<_, _>>().into(),
-            query.iter().map(|(k, v)| ((*k).to_owned(), json!([v]))).collect::<serde_json::Map<_, _>>().into(),
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
+            query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!([v])))
+                .collect::<serde_json::Map<_, _>>()
+                .into(),
         )
     };
     let (resource, path_parameters) = if path == "/" {
@@ -205,7 +220,10 @@ fn rest_event(path: &str, query: &[(&str, &str)], extra_headers: &[(&str, &str)]
 
 fn basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -217,7 +235,9 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
     let mut function = Function::start(&fx).await;
 
     // mode=get at the stage root answers sourceIp, never X-Forwarded-For.
-    let reply = function.invoke(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP))).await;
+    let reply = function
+        .invoke(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP)))
+        .await;
     assert_eq!(reply["statusCode"], 200);
     assert_eq!(reply["body"], seed_body(true, SOURCE_IP));
     assert_eq!(reply["multiValueHeaders"]["content-type"], json!(["application/json"]));
@@ -225,10 +245,21 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
 
     // A seed set, as the blog's client sends it, updates Route53.
     let hash = seed_hash(SOURCE_IP, &host, SECRET);
-    let event = rest_event("/", &[("mode", "set"), ("hostname", &host), ("hash", &hash)], &[], Some(SOURCE_IP));
+    let event = rest_event(
+        "/",
+        &[("mode", "set"), ("hostname", &host), ("hash", &hash)],
+        &[],
+        Some(SOURCE_IP),
+    );
     let reply = function.invoke(event).await;
     assert_eq!(reply["statusCode"], 200, "{reply}");
-    assert_eq!(reply["body"], seed_body(true, &format!("Your hostname record {host} has been set to {SOURCE_IP}")));
+    assert_eq!(
+        reply["body"],
+        seed_body(
+            true,
+            &format!("Your hostname record {host} has been set to {SOURCE_IP}")
+        )
+    );
     assert_eq!(fx.record(&host, "A").await, [SOURCE_IP]);
 
     // dyndns2 below the stage: /prod/nic/update must still reach /nic/update.
@@ -240,7 +271,10 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
         Some(SOURCE_IP),
     );
     let reply = function.invoke(event).await;
-    assert_eq!((reply["statusCode"].clone(), reply["body"].clone()), (json!(200), json!("good 2001:db8::50\n")));
+    assert_eq!(
+        (reply["statusCode"].clone(), reply["body"].clone()),
+        (json!(200), json!("good 2001:db8::50\n"))
+    );
     assert_eq!(fx.record(&host, "AAAA").await, ["2001:db8::50"]);
 
     // /myip through a path with the stage in it.
@@ -248,7 +282,12 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
     assert_eq!(reply["body"], format!("{SOURCE_IP}\n"));
 
     // A client mistake is a 4xx, and the process lives on.
-    let event = rest_event("/", &[("mode", "set"), ("hostname", &host), ("hash", "nothex")], &[], Some(SOURCE_IP));
+    let event = rest_event(
+        "/",
+        &[("mode", "set"), ("hostname", &host), ("hash", "nothex")],
+        &[],
+        Some(SOURCE_IP),
+    );
     assert_eq!(function.invoke(event).await["statusCode"], 400);
 
     // Without sourceIp the caller is unknown: a server fault, and
@@ -258,16 +297,29 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
     assert!(!reply["body"].as_str().unwrap().contains("198.51.100.77"));
 
     // Still alive after all of it.
-    let reply = function.invoke(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP))).await;
+    let reply = function
+        .invoke(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP)))
+        .await;
     assert_eq!(reply["statusCode"], 200);
 
     // One log line per update with host, old and new address and result;
     // never the secret, the hash or the Authorization header.
     let logs = function.logs().await;
-    let updates: Vec<&str> = logs.lines().filter(|l| l.contains("update") && l.contains(&host)).collect();
+    let updates: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("update") && l.contains(&host))
+        .collect();
     assert_eq!(updates.len(), 2, "{logs}");
-    assert!(updates[0].contains(SOURCE_IP) && updates[0].contains("changed"), "{}", updates[0]);
-    assert!(updates[1].contains("2001:db8::50") && updates[1].contains("changed"), "{}", updates[1]);
+    assert!(
+        updates[0].contains(SOURCE_IP) && updates[0].contains("changed"),
+        "{}",
+        updates[0]
+    );
+    assert!(
+        updates[1].contains("2001:db8::50") && updates[1].contains("changed"),
+        "{}",
+        updates[1]
+    );
     let encoded_auth = auth.trim_start_matches("Basic ");
     for secret in [SECRET, hash.as_str(), encoded_auth] {
         assert!(!logs.contains(secret), "the logs leak {secret}:\n{logs}");

@@ -15,7 +15,8 @@ const SECRET: &str = "SHARED_SECRET_1";
 async fn one_host(kind: &str) -> (Fixture, String) {
     let fx = Fixture::new().await;
     let host = fx.host("home");
-    fx.put_config(&json!({ &host: fx.entry(kind, SECRET, json!({})) })).await;
+    fx.put_config(&json!({ &host: fx.entry(kind, SECRET, json!({})) }))
+        .await;
     (fx, host)
 }
 
@@ -25,7 +26,11 @@ async fn get_returns_the_callers_address() {
     let server = serve(&fx).await;
     for path in ["/?mode=get", "/prod?mode=get", "/any/path?mode=get"] {
         let (status, body) = get(&format!("{}{path}", server.url)).await;
-        assert_eq!((status, body.as_str()), (200, seed_body(true, "127.0.0.1").as_str()), "{path}");
+        assert_eq!(
+            (status, body.as_str()),
+            (200, seed_body(true, "127.0.0.1").as_str()),
+            "{path}"
+        );
     }
 }
 
@@ -34,15 +39,28 @@ async fn set_updates_then_reports_a_match() {
     let (fx, host) = one_host("A").await;
     fx.set_record(&host, "A", &["198.51.100.1"]).await;
     let server = serve(&fx).await;
-    let url = format!("{}/?mode=set&hostname={host}&hash={}", server.url, seed_hash("127.0.0.1", &host, SECRET));
+    let url = format!(
+        "{}/?mode=set&hostname={host}&hash={}",
+        server.url,
+        seed_hash("127.0.0.1", &host, SECRET)
+    );
 
     let (status, body) = get(&url).await;
     assert_eq!(status, 200);
-    assert_eq!(body, seed_body(true, &format!("Your hostname record {host} has been set to 127.0.0.1")));
+    assert_eq!(
+        body,
+        seed_body(true, &format!("Your hostname record {host} has been set to 127.0.0.1"))
+    );
     assert_eq!(fx.record(&host, "A").await, ["127.0.0.1"]);
 
     let (status, body) = get(&url).await;
-    assert_eq!((status, body), (200, seed_body(true, "Your IP address matches the current Route53 DNS record.")));
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            seed_body(true, "Your IP address matches the current Route53 DNS record.")
+        )
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -57,7 +75,10 @@ async fn set_creates_a_missing_record_with_the_configured_ttl() {
     let (status, _) = get(&format!("{}/?mode=set&hostname={host}&hash={hash}", server.url)).await;
     assert_eq!(status, 200);
     let sets = fx.all_records().await;
-    let set = sets.iter().find(|(n, t, _)| n == &host && t == "A").expect("A record created");
+    let set = sets
+        .iter()
+        .find(|(n, t, _)| n == &host && t == "A")
+        .expect("A record created");
     assert_eq!(set.2, ["127.0.0.1"]);
     let ttl = fx
         .route53
@@ -81,7 +102,10 @@ async fn lookup_ignores_case_and_trailing_dot_but_the_hash_covers_the_name_as_se
     let (status, body) = get(&format!("{}/?mode=set&hostname={sent}&hash={hash}", server.url)).await;
     assert_eq!(status, 200, "{body}");
     // The reply names the record as configured.
-    assert_eq!(body, seed_body(true, &format!("Your hostname record {host} has been set to 127.0.0.1")));
+    assert_eq!(
+        body,
+        seed_body(true, &format!("Your hostname record {host} has been set to 127.0.0.1"))
+    );
 
     // A hash over the configured spelling does not match the name as sent.
     let other = seed_hash("127.0.0.1", &host, SECRET);
@@ -99,14 +123,46 @@ async fn failures_answer_4xx_in_the_seed_shape_and_change_nothing() {
     let unknown = fx.host("nobody");
     let cases: Vec<(String, u16, String)> = vec![
         ("/".into(), 400, "You must pass mode=get or mode=set arguments.".into()),
-        ("/?mode=delete".into(), 400, "You must pass mode=get or mode=set arguments.".into()),
-        (format!("/?mode=set&hash={good}"), 400, "You must pass a hostname= argument.".into()),
-        (format!("/?mode=set&hostname=&hash={good}"), 400, "You must pass a hostname= argument.".into()),
-        (format!("/?mode=set&hostname={host}"), 400, "You must pass a valid sha256 hash in the hash= argument.".into()),
-        (format!("/?mode=set&hostname={host}&hash={}", &good[..63]), 400, "You must pass a valid sha256 hash in the hash= argument.".into()),
-        (format!("/?mode=set&hostname={host}&hash={good}0"), 400, "You must pass a valid sha256 hash in the hash= argument.".into()),
-        (format!("/?mode=set&hostname={unknown}&hash={good}"), 404, format!("Unknown hostname {unknown}.")),
-        (format!("/?mode=set&hostname={host}&hash={wrong}"), 403, "Validation hashes do not match.".into()),
+        (
+            "/?mode=delete".into(),
+            400,
+            "You must pass mode=get or mode=set arguments.".into(),
+        ),
+        (
+            format!("/?mode=set&hash={good}"),
+            400,
+            "You must pass a hostname= argument.".into(),
+        ),
+        (
+            format!("/?mode=set&hostname=&hash={good}"),
+            400,
+            "You must pass a hostname= argument.".into(),
+        ),
+        (
+            format!("/?mode=set&hostname={host}"),
+            400,
+            "You must pass a valid sha256 hash in the hash= argument.".into(),
+        ),
+        (
+            format!("/?mode=set&hostname={host}&hash={}", &good[..63]),
+            400,
+            "You must pass a valid sha256 hash in the hash= argument.".into(),
+        ),
+        (
+            format!("/?mode=set&hostname={host}&hash={good}0"),
+            400,
+            "You must pass a valid sha256 hash in the hash= argument.".into(),
+        ),
+        (
+            format!("/?mode=set&hostname={unknown}&hash={good}"),
+            404,
+            format!("Unknown hostname {unknown}."),
+        ),
+        (
+            format!("/?mode=set&hostname={host}&hash={wrong}"),
+            403,
+            "Validation hashes do not match.".into(),
+        ),
     ];
     for (path, status, message) in cases {
         let (got_status, body) = get(&format!("{}{path}", server.url)).await;
@@ -136,7 +192,13 @@ async fn an_ipv6_caller_updates_the_aaaa_record() {
     assert_eq!(body, seed_body(true, "::1"));
     let hash = seed_hash("::1", &host, SECRET);
     let (status, body) = get(&format!("{}/?mode=set&hostname={host}&hash={hash}", server.url)).await;
-    assert_eq!((status, body), (200, seed_body(true, &format!("Your hostname record {host} has been set to ::1"))));
+    assert_eq!(
+        (status, body),
+        (
+            200,
+            seed_body(true, &format!("Your hostname record {host} has been set to ::1"))
+        )
+    );
     assert_eq!(fx.record(&host, "AAAA").await, ["::1"]);
     // The other family is left alone.
     assert_eq!(fx.record(&host, "A").await, ["198.51.100.1"]);
@@ -179,13 +241,18 @@ async fn a_missing_or_broken_config_is_a_server_fault_not_a_crash() {
     let fx = Fixture::new().await;
     let host = fx.host("home");
     let server = serve(&fx).await;
-    let url = format!("{}/?mode=set&hostname={host}&hash={}", server.url, seed_hash("127.0.0.1", &host, SECRET));
+    let url = format!(
+        "{}/?mode=set&hostname={host}&hash={}",
+        server.url,
+        seed_hash("127.0.0.1", &host, SECRET)
+    );
     let broken = seed_body(false, "There was an issue finding or reading the S3 config file.");
 
     assert_eq!(get(&url).await, (500, broken.clone()), "missing object");
     fx.put_config_bytes("config.json", "{ not json").await;
     assert_eq!(get(&url).await, (500, broken.clone()), "not JSON");
-    fx.put_config_bytes("config.json", r#"{"x.example.com.": {"aws_region": "us-east-1"}}"#).await;
+    fx.put_config_bytes("config.json", r#"{"x.example.com.": {"aws_region": "us-east-1"}}"#)
+        .await;
     assert_eq!(get(&url).await, (500, broken), "missing fields");
     // The service is still up, and mode=get never needed the config.
     assert_eq!(get(&format!("{}/?mode=get", server.url)).await.0, 200);
@@ -196,10 +263,15 @@ async fn a_rotated_secret_takes_effect_once_the_cache_expires() {
     let (fx, host) = one_host("A").await;
     let server = serve_with(&fx, "127.0.0.1:0", Duration::from_millis(300), LocalOptions::default()).await;
     let url = |secret: &str| {
-        format!("{}/?mode=set&hostname={host}&hash={}", server.url, seed_hash("127.0.0.1", &host, secret))
+        format!(
+            "{}/?mode=set&hostname={host}&hash={}",
+            server.url,
+            seed_hash("127.0.0.1", &host, secret)
+        )
     };
     assert_eq!(get(&url(SECRET)).await.0, 200);
-    fx.put_config(&json!({ &host: fx.entry("A", "rotated", json!({})) })).await;
+    fx.put_config(&json!({ &host: fx.entry("A", "rotated", json!({})) }))
+        .await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(get(&url(SECRET)).await.0, 403, "old secret still accepted");
     assert_eq!(get(&url("rotated")).await.0, 200);
@@ -214,7 +286,12 @@ async fn seed_config_with_unknown_fields_still_works() {
     fx.put_config(&json!({ &host: entry })).await;
     let server = serve(&fx).await;
     let hash = seed_hash("127.0.0.1", &host, SECRET);
-    assert_eq!(get(&format!("{}/?mode=set&hostname={host}&hash={hash}", server.url)).await.0, 200);
+    assert_eq!(
+        get(&format!("{}/?mode=set&hostname={host}&hash={hash}", server.url))
+            .await
+            .0,
+        200
+    );
     assert_eq!(fx.record(&host, "A").await, ["127.0.0.1"]);
 }
 
@@ -222,7 +299,14 @@ async fn seed_config_with_unknown_fields_still_works() {
 async fn other_methods_get_405_in_the_seed_shape() {
     let (fx, _) = one_host("A").await;
     let server = serve(&fx).await;
-    let response = reqwest::Client::new().post(format!("{}/?mode=get", server.url)).send().await.unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/?mode=get", server.url))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 405);
-    assert_eq!(response.text().await.unwrap(), seed_body(false, "Only GET requests are supported."));
+    assert_eq!(
+        response.text().await.unwrap(),
+        seed_body(false, "Only GET requests are supported.")
+    );
 }

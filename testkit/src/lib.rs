@@ -70,7 +70,8 @@ fn start_moto() -> Moto {
     let python = moto_python();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("ddns-moto-{port}.log"));
-    let script = r#"MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & m=$!; read _; kill $m"#;
+    let script =
+        r#"MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & m=$!; read _; kill $m"#;
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -107,7 +108,9 @@ fn moto_answers(port: u16) -> bool {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
     let request = "GET /moto-api/data.json HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
     let mut reply = [0u8; 12];
-    stream.write_all(request.as_bytes()).is_ok() && stream.read_exact(&mut reply).is_ok() && reply.starts_with(b"HTTP/1.")
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut reply).is_ok()
+        && reply.starts_with(b"HTTP/1.")
 }
 
 impl Moto {
@@ -116,7 +119,9 @@ impl Moto {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(REGION))
             .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "testkit"))
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "testing", "testing", None, None, "testkit",
+            ))
             .load()
             .await
     }
@@ -165,9 +170,7 @@ impl Fixture {
     pub async fn new() -> Self {
         let moto = moto();
         let sdk = moto.sdk_config().await;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build(),
-        );
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
         let route53 = aws_sdk_route53::Client::new(&sdk);
         let bucket = unique("ddns-test");
         s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
@@ -179,7 +182,12 @@ impl Fixture {
             .send()
             .await
             .expect("create zone");
-        let zone_id = created.hosted_zone().expect("zone").id().trim_start_matches("/hostedzone/").to_owned();
+        let zone_id = created
+            .hosted_zone()
+            .expect("zone")
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
         Self {
             moto,
             sdk,
@@ -229,12 +237,20 @@ impl Fixture {
 
     /// Writes `config.json`.
     pub async fn put_config(&self, config: &Value) -> String {
-        self.put_config_bytes("config.json", serde_json::to_vec_pretty(config).expect("json")).await
+        self.put_config_bytes("config.json", serde_json::to_vec_pretty(config).expect("json"))
+            .await
     }
 
     /// The ETag of `config.json`, to prove a request did not rewrite it.
     pub async fn config_etag(&self) -> Option<String> {
-        let out = self.s3.head_object().bucket(&self.bucket).key("config.json").send().await.ok()?;
+        let out = self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key("config.json")
+            .send()
+            .await
+            .ok()?;
         out.e_tag().map(str::to_owned)
     }
 
@@ -278,7 +294,10 @@ impl Fixture {
 
     /// Sets `name`'s record of type `kind` to `values`.
     pub async fn set_record(&self, name: &str, kind: &str, values: &[&str]) {
-        let mut set = ResourceRecordSet::builder().name(name).r#type(RrType::from(kind)).ttl(60);
+        let mut set = ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::from(kind))
+            .ttl(60);
         for v in values {
             set = set.resource_records(ResourceRecord::builder().value(*v).build().expect("record"));
         }

@@ -96,7 +96,12 @@ async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>
     }
     let hostname = match query.get("hostname").map_err(bad)? {
         Some(h) if !h.is_empty() => h,
-        _ => return Err(Reply::fail(StatusCode::BAD_REQUEST, "You must pass a hostname= argument.")),
+        _ => {
+            return Err(Reply::fail(
+                StatusCode::BAD_REQUEST,
+                "You must pass a hostname= argument.",
+            ));
+        }
     };
     let hash = query
         .get("hash")
