@@ -5,6 +5,7 @@ mod aws;
 mod cli;
 mod commands;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -41,8 +42,10 @@ fn init_logging(global: &cli::GlobalArgs) {
         (false, _) => "info,ddns_ctl=trace,ddns_handler=trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .init();
 }
