@@ -9,7 +9,7 @@ use std::time::Duration;
 use ddns_handler::local::LocalOptions;
 use ddns_testkit::Fixture;
 use serde_json::json;
-use support::{seed_hash, serve, serve_with};
+use support::{basic, seed_hash, serve, serve_with};
 
 const SECRET: &str = "barrage-secret";
 
@@ -156,12 +156,4 @@ async fn an_ipv6_caller_cannot_set_an_ipv4_only_host() {
         .unwrap();
     assert_eq!(response.text().await.unwrap(), "badip\n");
     assert_eq!(fx.all_records().await, records);
-}
-
-fn basic(user: &str, password: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-    )
 }

@@ -16,7 +16,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use ddns_testkit::Fixture;
 use serde_json::{Value, json};
-use support::{seed_body, seed_hash};
+use support::{basic, seed_body, seed_hash};
 use tokio::sync::{Notify, mpsc};
 
 const SECRET: &str = "lambda-secret";
@@ -216,14 +216,6 @@ fn rest_event(path: &str, query: &[(&str, &str)], extra_headers: &[(&str, &str)]
         "body": null,
         "isBase64Encoded": false
     })
-}
-
-fn basic(user: &str, password: &str) -> String {
-    use base64::Engine as _;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
-    )
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -68,3 +68,9 @@ pub fn seed_body(success: bool, message: &str) -> String {
     let status = if success { "success" } else { "fail" };
     format!(r#"{{"return_status":"{status}","return_message":"{message}"}}"#)
 }
+
+/// An `Authorization: Basic` header value.
+pub fn basic(user: &str, password: &str) -> String {
+    use base64::Engine as _;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+}
