@@ -77,7 +77,7 @@ class Moto:
 
     def count_calls(self, action):
         """Runs action() with the recorder on; returns the AWS calls it made."""
-        self.api("clear-recording")
+        self.api("reset-recording")
         self.api("start-recording")
         action()
         self.api("stop-recording")
