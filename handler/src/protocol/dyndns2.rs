@@ -92,7 +92,7 @@ async fn run(
     if hostnames.len() > MAX_HOSTS {
         return Err(Reply::once(StatusCode::BAD_REQUEST, "numhost"));
     }
-    let offered = offered_addresses(&query, caller).map_err(|()| Reply::once(StatusCode::BAD_REQUEST, "badip"))?;
+    let offered = offered_addresses(&query, caller).ok_or_else(|| Reply::once(StatusCode::BAD_REQUEST, "badip"))?;
 
     let config = service.config().await.map_err(|err| {
         tracing::error!(error = %err, "config unavailable");
@@ -170,52 +170,49 @@ fn authorized(credentials: &BasicCredentials, host: Host<'_>) -> bool {
 
 /// The addresses to publish: `myip` (one address, or an IPv4 and an IPv6
 /// separated by a comma) and `myipv6`, or the caller's own address when
-/// neither is given. At most one per family.
-fn offered_addresses(query: &Query, caller: IpAddr) -> Result<Vec<IpAddr>, ()> {
+/// neither is given. `None` if a value is not an address, a parameter is
+/// repeated, or a family is given twice.
+fn offered_addresses(query: &Query, caller: IpAddr) -> Option<Vec<IpAddr>> {
     let mut given = Vec::new();
     for name in ["myip", "myipv6"] {
-        let value = query.get(name).map_err(drop)?.unwrap_or("");
+        let value = query.get(name).ok()?.unwrap_or("");
         for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let ip: IpAddr = part.parse().map_err(drop)?;
-            given.push(ip.to_canonical());
+            given.push(part.parse::<IpAddr>().ok()?.to_canonical());
         }
     }
     if given.is_empty() {
-        return Ok(vec![caller]);
+        return Some(vec![caller]);
     }
     let v4 = given.iter().filter(|ip| ip.is_ipv4()).count();
-    if v4 > 1 || given.len() - v4 > 1 {
-        return Err(());
-    }
-    Ok(given)
+    (v4 <= 1 && given.len() - v4 <= 1).then_some(given)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn offered(query: &str) -> Result<Vec<IpAddr>, ()> {
+    fn offered(query: &str) -> Option<Vec<IpAddr>> {
         offered_addresses(&Query::parse(Some(query)).unwrap(), "198.51.100.9".parse().unwrap())
     }
 
     #[test]
     fn chooses_addresses() {
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        assert_eq!(offered(""), Ok(vec![ip("198.51.100.9")]));
-        assert_eq!(offered("myip="), Ok(vec![ip("198.51.100.9")]));
-        assert_eq!(offered("myip=203.0.113.1"), Ok(vec![ip("203.0.113.1")]));
+        assert_eq!(offered(""), Some(vec![ip("198.51.100.9")]));
+        assert_eq!(offered("myip="), Some(vec![ip("198.51.100.9")]));
+        assert_eq!(offered("myip=203.0.113.1"), Some(vec![ip("203.0.113.1")]));
         assert_eq!(
             offered("myip=203.0.113.1,2001:db8::1"),
-            Ok(vec![ip("203.0.113.1"), ip("2001:db8::1")])
+            Some(vec![ip("203.0.113.1"), ip("2001:db8::1")])
         );
         assert_eq!(
             offered("myip=203.0.113.1&myipv6=2001:db8::1"),
-            Ok(vec![ip("203.0.113.1"), ip("2001:db8::1")])
+            Some(vec![ip("203.0.113.1"), ip("2001:db8::1")])
         );
-        assert_eq!(offered("myipv6=2001:db8::1"), Ok(vec![ip("2001:db8::1")]));
-        assert_eq!(offered("myip=::ffff:203.0.113.1"), Ok(vec![ip("203.0.113.1")]));
-        assert_eq!(offered("myip=1.2.3.4,5.6.7.8"), Err(()));
-        assert_eq!(offered("myip=nonsense"), Err(()));
-        assert_eq!(offered("myip=1.2.3.4&myip=5.6.7.8"), Err(()));
+        assert_eq!(offered("myipv6=2001:db8::1"), Some(vec![ip("2001:db8::1")]));
+        assert_eq!(offered("myip=::ffff:203.0.113.1"), Some(vec![ip("203.0.113.1")]));
+        assert_eq!(offered("myip=1.2.3.4,5.6.7.8"), None);
+        assert_eq!(offered("myip=nonsense"), None);
+        assert_eq!(offered("myip=1.2.3.4&myip=5.6.7.8"), None);
     }
 }

@@ -106,9 +106,8 @@ async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>
     let hash = query
         .get("hash")
         .map_err(bad)?
-        .ok_or(())
-        .and_then(|h| SeedHash::parse(h).map_err(drop))
-        .map_err(|()| Reply::fail(StatusCode::BAD_REQUEST, MSG_HASH))?;
+        .and_then(|h| SeedHash::parse(h).ok())
+        .ok_or_else(|| Reply::fail(StatusCode::BAD_REQUEST, MSG_HASH))?;
     Hostname::parse(hostname).map_err(|e| Reply::fail(StatusCode::BAD_REQUEST, format!("Invalid hostname: {e}.")))?;
 
     let config = service.config().await.map_err(|err| {

@@ -72,5 +72,8 @@ pub fn seed_body(success: bool, message: &str) -> String {
 /// An `Authorization: Basic` header value.
 pub fn basic(user: &str, password: &str) -> String {
     use base64::Engine as _;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")))
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
 }
