@@ -1,15 +1,27 @@
-"""moto's server, with one fix so that it answers Route53 as AWS does.
+"""moto's server, with two fixes so that it answers as AWS does, then run
+unchanged. Arguments are moto_server's (-H HOST -p PORT).
 
-moto wraps every record value of ListResourceRecordSets in CDATA. Route53
-itself never does, and the Rust SDK's XML reader skips CDATA, so every value
-would read as "" and every update would look like a change. This replaces the
-CDATA with ordinary escaped text, then runs moto's own server unchanged.
-Arguments are moto_server's (-H HOST -p PORT).
+1. moto wraps every record value of ListResourceRecordSets in CDATA. Route53
+   itself never does, and the Rust SDK's XML reader skips CDATA, so every value
+   would read as "" and every update would look like a change. The CDATA
+   becomes ordinary escaped text.
+
+2. moto evaluates S3 bucket policies, but a statement whose condition it
+   cannot check counts as met, and one whose condition fails counts as a
+   denial even when its effect is Deny. The config bucket's policy denies
+   requests whose `aws:SecureTransport` is false, so moto would deny every
+   object request. moto here stands in for S3's HTTPS endpoint (the SDK always
+   uses TLS against AWS), so statements whose `Bool`/`StringEquals`
+   conditions do not hold for a TLS request are set aside before moto
+   evaluates the rest.
 """
 
+import json
 import sys
 
 import moto.route53.responses as route53_responses
+import moto.s3.models as s3_models
+from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.server import main
 
 CDATA_VALUE = "<![CDATA[{{ resource }}]]>"
@@ -18,6 +30,37 @@ if CDATA_VALUE not in route53_responses.LIST_RRSET_RESPONSE:
 route53_responses.LIST_RRSET_RESPONSE = route53_responses.LIST_RRSET_RESPONSE.replace(
     CDATA_VALUE, "{{ resource|e }}"
 )
+
+
+
+# What AWS would know about every request the SDK sends to S3.
+REQUEST_CONTEXT = {"aws:securetransport": "true"}
+
+
+def condition_holds(statement):
+    for operator, pairs in (statement.get("Condition") or {}).items():
+        if operator not in ("Bool", "StringEquals"):
+            continue
+        for key, expected in pairs.items():
+            actual = REQUEST_CONTEXT.get(key.lower())
+            wanted = expected if isinstance(expected, list) else [expected]
+            if actual is not None and actual not in [str(w).lower() for w in wanted]:
+                return False
+    return True
+
+
+def get_permission(bucket, action, resource):
+    if bucket.policy is None:
+        return PermissionResult.NEUTRAL
+    policy = json.loads(bucket.policy.decode())
+    statements = policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+    kept = [{k: v for k, v in s.items() if k != "Condition"} for s in statements if condition_holds(s)]
+    if not kept:
+        return PermissionResult.NEUTRAL
+    return IAMPolicy(json.dumps(dict(policy, Statement=kept))).is_action_permitted(action, resource)
+
+
+s3_models.FakeBucket.get_permission = get_permission
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -4,6 +4,10 @@
 mod aws;
 mod cli;
 mod commands;
+mod package;
+mod progress;
+mod stack;
+mod template;
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;
@@ -22,7 +26,8 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(commands::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

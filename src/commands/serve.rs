@@ -13,8 +13,13 @@ use crate::cli::{GlobalArgs, ServeArgs};
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let sdk = crate::aws::sdk_config(global).await;
+    let bucket = match args.bucket {
+        Some(bucket) => bucket,
+        // The stack's bucket: its name needs the account, so ask STS.
+        None => crate::commands::Session::connect(global).await?.names.bucket,
+    };
     let settings = Settings {
-        bucket: args.bucket,
+        bucket,
         key: args.key,
         max_age: Duration::from_secs(args.config_max_age),
     };

@@ -1,0 +1,329 @@
+//! The config bucket: private, encrypted, versioned, TLS-only, tagged, and
+//! holding the config object, which deploy creates only if it is absent.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging,
+};
+use ddns_handler::config::Config;
+use serde_json::{Value, json};
+
+use super::{AwsError, error_code};
+use crate::stack::{Action, Names};
+use crate::template;
+
+/// The bucket as it exists.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Observed {
+    /// All four public-access blocks are on.
+    pub private: bool,
+    /// Default encryption is on.
+    pub encrypted: bool,
+    /// Versioning is enabled.
+    pub versioned: bool,
+    /// The bucket policy, if any.
+    pub policy: Option<Value>,
+    /// The config object, if it exists and parses.
+    pub config: Option<Config>,
+}
+
+impl Observed {
+    /// The hosted zones the config's hosts use.
+    pub fn zone_ids(&self) -> BTreeSet<String> {
+        self.config
+            .iter()
+            .flat_map(|c| c.hosts().map(|h| h.config.zone_id().to_owned()))
+            .collect()
+    }
+}
+
+/// The bucket policy for `names`: deny anything without TLS.
+pub fn desired_policy(names: &Names) -> Value {
+    template::render(
+        template::BUCKET_POLICY,
+        &[("bucket_arn", json!(format!("arn:aws:s3:::{}", names.bucket)))],
+    )
+}
+
+/// Reads the bucket's settings and config (six calls); `None` if there is no
+/// bucket.
+pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Observed>, AwsError> {
+    let bucket = names.bucket.as_str();
+    match s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) if names.owns(out.tag_set().iter().map(|t| (t.key(), t.value()))) => {}
+        Ok(_) => return Err(not_ours(names)),
+        Err(err) => match error_code(&err) {
+            Some("NoSuchBucket") => return Ok(None),
+            Some("NoSuchTagSet") => return Err(not_ours(names)),
+            _ => return Err(AwsError::from_sdk("GetBucketTagging", err)),
+        },
+    }
+    let private = match s3.get_public_access_block().bucket(bucket).send().await {
+        Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        }),
+        Err(err) if error_code(&err) == Some("NoSuchPublicAccessBlockConfiguration") => false,
+        Err(err) => return Err(AwsError::from_sdk("GetPublicAccessBlock", err)),
+    };
+    let encrypted = match s3.get_bucket_encryption().bucket(bucket).send().await {
+        Ok(out) => out.server_side_encryption_configuration().is_some_and(|c| {
+            c.rules()
+                .iter()
+                .any(|r| r.apply_server_side_encryption_by_default().is_some())
+        }),
+        Err(err) if error_code(&err) == Some("ServerSideEncryptionConfigurationNotFoundError") => false,
+        Err(err) => return Err(AwsError::from_sdk("GetBucketEncryption", err)),
+    };
+    let versioned = s3
+        .get_bucket_versioning()
+        .bucket(bucket)
+        .send()
+        .await
+        .map_err(AwsError::on("GetBucketVersioning"))?
+        .status()
+        == Some(&BucketVersioningStatus::Enabled);
+    let policy = match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => out.policy().and_then(|p| serde_json::from_str(p).ok()),
+        Err(err) if error_code(&err) == Some("NoSuchBucketPolicy") => None,
+        Err(err) => return Err(AwsError::from_sdk("GetBucketPolicy", err)),
+    };
+    let config = match s3.get_object().bucket(bucket).key(key).send().await {
+        Ok(out) => {
+            let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
+                operation: "GetObject",
+                message: e.to_string(),
+            })?;
+            Some(Config::from_slice(&bytes.into_bytes()).map_err(|e| AwsError::Call {
+                operation: "GetObject",
+                message: format!("s3://{bucket}/{key} is not a valid config: {e}"),
+            })?)
+        }
+        Err(err) if error_code(&err) == Some("NoSuchKey") => None,
+        Err(err) => return Err(AwsError::from_sdk("GetObject", err)),
+    };
+    Ok(Some(Observed {
+        private,
+        encrypted,
+        versioned,
+        policy,
+        config,
+    }))
+}
+
+fn not_ours(names: &Names) -> AwsError {
+    AwsError::NotOurs {
+        kind: "S3 bucket",
+        name: names.bucket.clone(),
+    }
+}
+
+/// What applying the desired settings would change.
+pub fn diff(observed: Option<&Observed>, names: &Names) -> Action {
+    let Some(observed) = observed else {
+        return Action::Create;
+    };
+    let mut changes = Vec::new();
+    if !observed.private {
+        changes.push("public access block");
+    }
+    if !observed.encrypted {
+        changes.push("encryption");
+    }
+    if !observed.versioned {
+        changes.push("versioning");
+    }
+    if observed.policy.as_ref() != Some(&desired_policy(names)) {
+        changes.push("TLS-only policy");
+    }
+    if observed.config.is_none() {
+        changes.push("initial config");
+    }
+    if changes.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update(changes.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// Creates the bucket if needed and sets whatever differs. The config object
+/// is written only if absent (`If-None-Match: *`): deploy never overwrites a
+/// config, not even one written a moment ago by someone else.
+pub async fn apply(s3: &Client, names: &Names, key: &str, observed: Option<&Observed>) -> Result<(), AwsError> {
+    let bucket = names.bucket.as_str();
+    let build = |operation| {
+        move |e: aws_sdk_s3::error::BuildError| AwsError::Call {
+            operation,
+            message: e.to_string(),
+        }
+    };
+    if observed.is_none() {
+        let mut create = s3.create_bucket().bucket(bucket);
+        // us-east-1 is the one region that refuses a location constraint.
+        if names.region != "us-east-1" {
+            create = create.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(names.region.as_str()))
+                    .build(),
+            );
+        }
+        create.send().await.map_err(AwsError::on("CreateBucket"))?;
+        let tags = names
+            .tags()
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(build("PutBucketTagging"))?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(tags))
+            .build()
+            .map_err(build("PutBucketTagging"))?;
+        s3.put_bucket_tagging()
+            .bucket(bucket)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(AwsError::on("PutBucketTagging"))?;
+    }
+    let current = observed.cloned().unwrap_or_default();
+    if !current.private {
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        s3.put_public_access_block()
+            .bucket(bucket)
+            .public_access_block_configuration(block)
+            .send()
+            .await
+            .map_err(AwsError::on("PutPublicAccessBlock"))?;
+    }
+    if !current.encrypted {
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .map_err(build("PutBucketEncryption"))?;
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(default)
+            .build();
+        let config = ServerSideEncryptionConfiguration::builder()
+            .rules(rule)
+            .build()
+            .map_err(build("PutBucketEncryption"))?;
+        s3.put_bucket_encryption()
+            .bucket(bucket)
+            .server_side_encryption_configuration(config)
+            .send()
+            .await
+            .map_err(AwsError::on("PutBucketEncryption"))?;
+    }
+    if !current.versioned {
+        s3.put_bucket_versioning()
+            .bucket(bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(AwsError::on("PutBucketVersioning"))?;
+    }
+    let policy = desired_policy(names);
+    if current.policy.as_ref() != Some(&policy) {
+        s3.put_bucket_policy()
+            .bucket(bucket)
+            .policy(policy.to_string())
+            .send()
+            .await
+            .map_err(AwsError::on("PutBucketPolicy"))?;
+    }
+    if current.config.is_none() {
+        let put = s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type("application/json")
+            .body(ByteStream::from_static(b"{}\n"))
+            .send()
+            .await;
+        match put {
+            Ok(_) => {}
+            // Someone wrote a config since we looked: theirs wins.
+            Err(err) if error_code(&err) == Some("PreconditionFailed") => {}
+            Err(err) => return Err(AwsError::from_sdk("PutObject", err)),
+        }
+    }
+    Ok(())
+}
+
+/// Deletes every version and delete marker, then the bucket; `false` if it
+/// was already gone.
+pub async fn delete(s3: &Client, names: &Names) -> Result<bool, AwsError> {
+    let bucket = names.bucket.as_str();
+    // ListObjectVersions pages with two markers, which the SDK's paginators
+    // do not cover, so this walks them by hand.
+    let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+    loop {
+        let page = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
+            .send()
+            .await;
+        let page = match page {
+            Ok(page) => page,
+            Err(err) if error_code(&err) == Some("NoSuchBucket") => return Ok(false),
+            Err(err) => return Err(AwsError::from_sdk("ListObjectVersions", err)),
+        };
+        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let objects: Vec<ObjectIdentifier> = versions
+            .chain(markers)
+            .filter_map(|(key, version)| {
+                ObjectIdentifier::builder()
+                    .set_key(key.map(str::to_owned))
+                    .set_version_id(version.map(str::to_owned))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if !objects.is_empty() {
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(|e| AwsError::Call {
+                    operation: "DeleteObjects",
+                    message: e.to_string(),
+                })?;
+            s3.delete_objects()
+                .bucket(bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(AwsError::on("DeleteObjects"))?;
+        }
+        if page.is_truncated() != Some(true) {
+            break;
+        }
+        key_marker = page.next_key_marker().map(str::to_owned);
+        version_marker = page.next_version_id_marker().map(str::to_owned);
+    }
+    match s3.delete_bucket().bucket(bucket).send().await {
+        Ok(_) => Ok(true),
+        Err(err) if error_code(&err) == Some("NoSuchBucket") => Ok(false),
+        Err(err) => Err(AwsError::from_sdk("DeleteBucket", err)),
+    }
+}

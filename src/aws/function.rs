@@ -1,0 +1,338 @@
+//! The Lambda function: `provided.al2023`, `bootstrap`, 128 MB, a short
+//! timeout, and the config's bucket and key in its environment.
+//!
+//! Code is uploaded only when its SHA-256 differs from the deployed
+//! `CodeSha256`, and configuration only when a setting differs. After every
+//! change the SDK's waiters hold until the function is ready again, since
+//! Lambda refuses a second update while one is in progress.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use aws_sdk_lambda::Client;
+use aws_sdk_lambda::client::Waiters as _;
+use aws_sdk_lambda::error::SdkError;
+use aws_sdk_lambda::operation::create_function::{CreateFunctionError, CreateFunctionOutput};
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use super::AwsError;
+use crate::stack::{Action, Names};
+
+/// The runtime: a custom runtime on Amazon Linux 2023, which runs `bootstrap`.
+pub const RUNTIME: Runtime = Runtime::Providedal2023;
+/// The handler name `provided` runtimes expect.
+pub const HANDLER: &str = "bootstrap";
+/// Memory in MB: the service needs under 30.
+pub const MEMORY_MB: i32 = 128;
+/// Timeout in seconds: a set is two Route53 calls.
+pub const TIMEOUT_SECS: i32 = 10;
+/// How long the SDK's waiters wait for the function to settle.
+const WAIT: Duration = Duration::from_secs(300);
+
+/// The CPU architecture to build for and run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// Graviton: cheaper per millisecond, the default.
+    Arm64,
+    /// Intel/AMD.
+    #[value(name = "x86_64")]
+    X86_64,
+}
+
+impl Arch {
+    /// The SDK's name for it.
+    pub fn sdk(self) -> Architecture {
+        match self {
+            Self::Arm64 => Architecture::Arm64,
+            Self::X86_64 => Architecture::X8664,
+        }
+    }
+}
+
+/// What the function should be.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// The role it runs as.
+    pub role_arn: String,
+    /// Its architecture.
+    pub arch: Arch,
+    /// The deployment zip; `None` when only the settings are compared
+    /// (status does not build the handler).
+    pub zip: Option<Vec<u8>>,
+    /// Its environment.
+    pub environment: BTreeMap<String, String>,
+}
+
+impl Desired {
+    /// Base64 of the zip's SHA-256, as Lambda reports `CodeSha256`.
+    pub fn code_sha256(&self) -> Option<String> {
+        self.zip.as_ref().map(|zip| code_sha256(zip))
+    }
+
+    fn zip_blob(&self) -> Blob {
+        Blob::new(self.zip.clone().unwrap_or_default())
+    }
+}
+
+/// Base64 of a zip's SHA-256, as Lambda reports `CodeSha256`.
+pub fn code_sha256(zip: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+/// The function as it exists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Observed {
+    /// Its ARN.
+    pub arn: String,
+    /// Base64 SHA-256 of its code.
+    pub code_sha256: String,
+    /// Runtime, architecture, handler, memory, timeout and role, as text.
+    pub settings: BTreeMap<&'static str, String>,
+    /// Its environment.
+    pub environment: BTreeMap<String, String>,
+}
+
+fn settings(desired: &Desired) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("runtime", RUNTIME.as_str().to_owned()),
+        ("architecture", desired.arch.sdk().as_str().to_owned()),
+        ("handler", HANDLER.to_owned()),
+        ("memory", MEMORY_MB.to_string()),
+        ("timeout", TIMEOUT_SECS.to_string()),
+        ("role", desired.role_arn.clone()),
+    ])
+}
+
+/// Reads the function (one call); `None` if there is none.
+pub async fn observe(lambda: &Client, names: &Names) -> Result<Option<Observed>, AwsError> {
+    let out = match lambda.get_function().function_name(&names.function).send().await {
+        Ok(out) => out,
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            return Ok(None);
+        }
+        Err(err) => return Err(AwsError::from_sdk("GetFunction", err)),
+    };
+    let tags = out.tags().cloned().unwrap_or_default();
+    if !names.owns(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        return Err(AwsError::NotOurs {
+            kind: "Lambda function",
+            name: names.function.clone(),
+        });
+    }
+    let Some(config) = out.configuration() else {
+        return Ok(None);
+    };
+    let text = |v: Option<String>| v.unwrap_or_default();
+    let settings = BTreeMap::from([
+        ("runtime", text(config.runtime().map(|r| r.as_str().to_owned()))),
+        (
+            "architecture",
+            text(config.architectures().first().map(|a| a.as_str().to_owned())),
+        ),
+        ("handler", text(config.handler().map(str::to_owned))),
+        ("memory", text(config.memory_size().map(|m| m.to_string()))),
+        ("timeout", text(config.timeout().map(|t| t.to_string()))),
+        ("role", text(config.role().map(str::to_owned))),
+    ]);
+    let environment = config
+        .environment()
+        .and_then(|e| e.variables())
+        .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    Ok(Some(Observed {
+        arn: text(config.function_arn().map(str::to_owned)),
+        code_sha256: text(config.code_sha256().map(str::to_owned)),
+        settings,
+        environment,
+    }))
+}
+
+/// What applying `desired` would change.
+pub fn diff(observed: Option<&Observed>, desired: &Desired) -> Action {
+    let Some(observed) = observed else {
+        return Action::Create;
+    };
+    let mut changes: Vec<String> = Vec::new();
+    if desired.code_sha256().is_some_and(|sha| sha != observed.code_sha256) {
+        changes.push("code".into());
+    }
+    for (key, want) in settings(desired) {
+        if observed.settings.get(key) != Some(&want) {
+            changes.push(key.into());
+        }
+    }
+    if observed.environment != desired.environment {
+        changes.push("environment".into());
+    }
+    if changes.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update(changes)
+    }
+}
+
+/// How long CreateFunction is retried while a new role is not yet usable.
+#[derive(Debug, Clone, Copy)]
+pub struct Propagation {
+    /// Give up after this long.
+    pub deadline: Duration,
+    /// The first pause; each later one doubles, up to 8 seconds.
+    pub first_delay: Duration,
+}
+
+impl Default for Propagation {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(60),
+            first_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Creates, or updates what differs, and waits until the function is ready.
+/// Returns its ARN.
+pub async fn apply(
+    lambda: &Client,
+    names: &Names,
+    desired: &Desired,
+    observed: Option<&Observed>,
+    propagation: Propagation,
+) -> Result<String, AwsError> {
+    let Some(observed) = observed else {
+        let created = create(lambda, names, desired, propagation).await?;
+        wait_active(lambda, names).await?;
+        return Ok(created.function_arn().unwrap_or_default().to_owned());
+    };
+    if desired.code_sha256().is_some_and(|sha| sha != observed.code_sha256) {
+        lambda
+            .update_function_code()
+            .function_name(&names.function)
+            .zip_file(desired.zip_blob())
+            .architectures(desired.arch.sdk())
+            .send()
+            .await
+            .map_err(AwsError::on("UpdateFunctionCode"))?;
+        wait_updated(lambda, names).await?;
+    }
+    let config_differs = observed.environment != desired.environment
+        || settings(desired)
+            .iter()
+            .any(|(k, v)| k != &"architecture" && observed.settings.get(k) != Some(v));
+    if config_differs {
+        lambda
+            .update_function_configuration()
+            .function_name(&names.function)
+            .role(&desired.role_arn)
+            .runtime(RUNTIME)
+            .handler(HANDLER)
+            .memory_size(MEMORY_MB)
+            .timeout(TIMEOUT_SECS)
+            .environment(environment(desired))
+            .send()
+            .await
+            .map_err(AwsError::on("UpdateFunctionConfiguration"))?;
+        wait_updated(lambda, names).await?;
+    }
+    Ok(observed.arn.clone())
+}
+
+fn environment(desired: &Desired) -> Environment {
+    Environment::builder()
+        .set_variables(Some(desired.environment.clone().into_iter().collect()))
+        .build()
+}
+
+/// CreateFunction, retried while IAM has not yet propagated a new role:
+/// Lambda then answers InvalidParameterValueException, "The role defined for
+/// the function cannot be assumed by Lambda."
+pub async fn create(
+    lambda: &Client,
+    names: &Names,
+    desired: &Desired,
+    propagation: Propagation,
+) -> Result<CreateFunctionOutput, AwsError> {
+    let started = Instant::now();
+    let mut delay = propagation.first_delay;
+    let tags: HashMap<String, String> = names.tags().into_iter().collect();
+    loop {
+        let result = lambda
+            .create_function()
+            .function_name(&names.function)
+            .description(format!("ddns-ctl stack {}", names.stack))
+            .role(&desired.role_arn)
+            .runtime(RUNTIME)
+            .handler(HANDLER)
+            .architectures(desired.arch.sdk())
+            .memory_size(MEMORY_MB)
+            .timeout(TIMEOUT_SECS)
+            .environment(environment(desired))
+            .code(FunctionCode::builder().zip_file(desired.zip_blob()).build())
+            .set_tags(Some(tags.clone()))
+            .send()
+            .await;
+        match result {
+            Ok(out) => return Ok(out),
+            Err(err) if role_not_ready(&err) && started.elapsed() + delay <= propagation.deadline => {
+                tracing::info!(delay = ?delay, "the new role is not assumable yet; retrying CreateFunction");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            Err(err) => return Err(AwsError::from_sdk("CreateFunction", err)),
+        }
+    }
+}
+
+fn role_not_ready<R>(err: &SdkError<CreateFunctionError, R>) -> bool {
+    err.as_service_error()
+        .is_some_and(|e| e.is_invalid_parameter_value_exception() && e.to_string().contains("cannot be assumed"))
+}
+
+async fn wait_active(lambda: &Client, names: &Names) -> Result<(), AwsError> {
+    lambda
+        .wait_until_function_active_v2()
+        .function_name(&names.function)
+        .wait(WAIT)
+        .await
+        .map(drop)
+        .map_err(|e| waiter_error("the function to become active", e))
+}
+
+async fn wait_updated(lambda: &Client, names: &Names) -> Result<(), AwsError> {
+    lambda
+        .wait_until_function_updated_v2()
+        .function_name(&names.function)
+        .wait(WAIT)
+        .await
+        .map(drop)
+        .map_err(|e| waiter_error("the function update to finish", e))
+}
+
+fn waiter_error(what: &str, err: impl std::error::Error + 'static) -> AwsError {
+    AwsError::Call {
+        operation: "GetFunction",
+        message: format!("waiting for {what}: {}", ddns_handler::error_chain(&err)),
+    }
+}
+
+/// Deletes the function; `false` if it was already gone.
+pub async fn delete(lambda: &Client, names: &Names) -> Result<bool, AwsError> {
+    match lambda.delete_function().function_name(&names.function).send().await {
+        Ok(_) => Ok(true),
+        Err(err)
+            if err
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(false)
+        }
+        Err(err) => Err(AwsError::from_sdk("DeleteFunction", err)),
+    }
+}

@@ -1,0 +1,166 @@
+//! AWS access for ddns-ctl: one module per resource the stack owns, each with
+//! the same shape: observe what exists, compare it with what it should be,
+//! apply the difference, delete.
+
+pub mod api;
+pub mod bucket;
+pub mod function;
+pub mod role;
+
+use std::fmt::Debug;
+
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
+
+use crate::cli::GlobalArgs;
+
+/// The SDK configuration for these flags: region, profile and endpoint
+/// override, falling back to the standard chain for each.
+pub async fn sdk_config(global: &GlobalArgs) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &global.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    if let Some(profile) = &global.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(url) = &global.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// Every client deploy, teardown and status use, built once.
+#[derive(Debug, Clone)]
+pub struct Clients {
+    /// IAM.
+    pub iam: aws_sdk_iam::Client,
+    /// S3, path-style when an endpoint is set.
+    pub s3: aws_sdk_s3::Client,
+    /// Lambda.
+    pub lambda: aws_sdk_lambda::Client,
+    /// API Gateway (REST).
+    pub apigateway: aws_sdk_apigateway::Client,
+    /// STS, for the account id.
+    pub sts: aws_sdk_sts::Client,
+}
+
+impl Clients {
+    /// Builds the clients from one SDK config.
+    pub fn new(sdk: &SdkConfig) -> Self {
+        Self {
+            iam: aws_sdk_iam::Client::new(sdk),
+            s3: ddns_handler::s3_client(sdk),
+            lambda: aws_sdk_lambda::Client::new(sdk),
+            apigateway: aws_sdk_apigateway::Client::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
+        }
+    }
+}
+
+/// A failed AWS call, classified so that the message can say what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum AwsError {
+    /// No region anywhere in the chain.
+    #[error("no AWS region is set: pass --region or set AWS_REGION (or a region in your profile)")]
+    NoRegion,
+    /// No credentials anywhere in the chain.
+    #[error(
+        "no AWS credentials found: run `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({0})"
+    )]
+    NoCredentials(String),
+    /// The credentials may not make this call.
+    #[error("{operation} was denied: the credentials need permission for it ({message})")]
+    AccessDenied {
+        /// The API operation.
+        operation: &'static str,
+        /// AWS's message.
+        message: String,
+    },
+    /// A resource with the stack's name exists but ddns-ctl did not create it.
+    #[error("{kind} {name} exists but is not tagged managed-by=ddns-ctl; choose another --name or remove it")]
+    NotOurs {
+        /// What kind of resource.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// Any other failure.
+    #[error("{operation} failed: {message}")]
+    Call {
+        /// The API operation.
+        operation: &'static str,
+        /// AWS's message, with causes.
+        message: String,
+    },
+}
+
+impl AwsError {
+    /// Classifies an SDK error from `operation`.
+    pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: Debug + Send + Sync + 'static,
+    {
+        let code = err.code().unwrap_or_default().to_owned();
+        let message = err.message().map(str::to_owned);
+        let chain = ddns_handler::error_chain(&err);
+        if matches!(
+            code.as_str(),
+            "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+        ) {
+            return Self::AccessDenied {
+                operation,
+                message: message.unwrap_or(chain),
+            };
+        }
+        let lower = chain.to_lowercase();
+        if code.is_empty() && (lower.contains("credentials") || lower.contains("no provider")) {
+            return Self::NoCredentials(chain);
+        }
+        Self::Call {
+            operation,
+            message: match message {
+                Some(m) if !code.is_empty() => format!("{code}: {m}"),
+                _ => chain,
+            },
+        }
+    }
+
+    /// A shorthand for `map_err`.
+    pub fn on<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: Debug + Send + Sync + 'static,
+    {
+        move |err| Self::from_sdk(operation, err)
+    }
+}
+
+/// The SDK error's service code, if the service answered.
+pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    err.code()
+}
+
+/// Who and where: the account the credentials belong to, and the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The 12-digit account id.
+    pub id: String,
+    /// The region the stack lives in.
+    pub region: String,
+}
+
+/// Finds the account and region, failing with a clear message when either is
+/// missing. One STS call.
+pub async fn whoami(clients: &Clients, sdk: &SdkConfig) -> Result<Account, AwsError> {
+    let region = sdk.region().ok_or(AwsError::NoRegion)?.to_string();
+    let identity = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(AwsError::on("GetCallerIdentity"))?;
+    let id = identity.account().unwrap_or_default().to_owned();
+    Ok(Account { id, region })
+}
