@@ -161,16 +161,6 @@ async fn forwarded_for_is_trusted_only_when_asked() {
 }
 
 #[test]
-fn serve_needs_a_bucket() {
-    Command::cargo_bin("ddns-ctl")
-        .unwrap()
-        .arg("serve")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--bucket"));
-}
-
-#[test]
 fn a_busy_port_is_a_clear_error() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = taken.local_addr().unwrap().to_string();

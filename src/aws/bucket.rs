@@ -20,6 +20,10 @@ use crate::template;
 /// The bucket as it exists.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
+    /// It carries the stack's tags. An untagged bucket is adopted only when
+    /// it is empty: that is what a deploy interrupted between CreateBucket
+    /// and PutBucketTagging leaves, under a name only this account can have.
+    pub tagged: bool,
     /// All four public-access blocks are on.
     pub private: bool,
     /// Default encryption is on.
@@ -54,15 +58,16 @@ pub fn desired_policy(names: &Names) -> Value {
 /// bucket.
 pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Observed>, AwsError> {
     let bucket = names.bucket.as_str();
-    match s3.get_bucket_tagging().bucket(bucket).send().await {
-        Ok(out) if names.owns(out.tag_set().iter().map(|t| (t.key(), t.value()))) => {}
+    let tagged = match s3.get_bucket_tagging().bucket(bucket).send().await {
+        Ok(out) if names.owns(out.tag_set().iter().map(|t| (t.key(), t.value()))) => true,
         Ok(_) => return Err(not_ours(names)),
         Err(err) => match error_code(&err) {
             Some("NoSuchBucket") => return Ok(None),
+            Some("NoSuchTagSet") if is_empty(s3, bucket).await? => false,
             Some("NoSuchTagSet") => return Err(not_ours(names)),
             _ => return Err(AwsError::from_sdk("GetBucketTagging", err)),
         },
-    }
+    };
     let private = match s3.get_public_access_block().bucket(bucket).send().await {
         Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
             c.block_public_acls() == Some(true)
@@ -110,12 +115,24 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
         Err(err) => return Err(AwsError::from_sdk("GetObject", err)),
     };
     Ok(Some(Observed {
+        tagged,
         private,
         encrypted,
         versioned,
         policy,
         config,
     }))
+}
+
+async fn is_empty(s3: &Client, bucket: &str) -> Result<bool, AwsError> {
+    let out = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .max_keys(1)
+        .send()
+        .await
+        .map_err(AwsError::on("ListObjectVersions"))?;
+    Ok(out.versions().is_empty() && out.delete_markers().is_empty())
 }
 
 fn not_ours(names: &Names) -> AwsError {
@@ -131,6 +148,9 @@ pub fn diff(observed: Option<&Observed>, names: &Names) -> Action {
         return Action::Create;
     };
     let mut changes = Vec::new();
+    if !observed.tagged {
+        changes.push("tags");
+    }
     if !observed.private {
         changes.push("public access block");
     }
@@ -175,6 +195,8 @@ pub async fn apply(s3: &Client, names: &Names, key: &str, observed: Option<&Obse
             );
         }
         create.send().await.map_err(AwsError::on("CreateBucket"))?;
+    }
+    if !observed.is_some_and(|o| o.tagged) {
         let tags = names
             .tags()
             .into_iter()

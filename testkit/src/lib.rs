@@ -36,7 +36,7 @@ pub struct Moto {
 /// The moto server of this test process, started on first use.
 pub fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
-    MOTO.get_or_init(start_moto)
+    MOTO.get_or_init(|| start_moto(false))
 }
 
 /// The Python that has moto installed.
@@ -66,7 +66,7 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-fn start_moto() -> Moto {
+fn start_moto(recording: bool) -> Moto {
     let python = moto_python();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("ddns-moto-{port}.log"));
@@ -79,6 +79,7 @@ fn start_moto() -> Moto {
         .arg(port.to_string())
         .arg(&log)
         .arg(moto_script())
+        .arg(if recording { "true" } else { "false" })
         .stdin(Stdio::piped())
         .spawn()
         .expect("cannot run sh");
@@ -113,7 +114,92 @@ fn moto_answers(port: u16) -> bool {
         && reply.starts_with(b"HTTP/1.")
 }
 
+/// One AWS call moto recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedCall {
+    /// The HTTP method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// For query-protocol services (IAM, STS), the `Action`.
+    pub action: Option<String>,
+}
+
+impl RecordedCall {
+    /// Whether the call can change anything: REST calls other than GET and
+    /// HEAD, and query-protocol actions other than Get*/List*.
+    pub fn is_mutating(&self) -> bool {
+        match &self.action {
+            Some(action) => !(action.starts_with("Get") || action.starts_with("List")),
+            None => !matches!(self.method.as_str(), "GET" | "HEAD"),
+        }
+    }
+}
+
+impl std::fmt::Display for RecordedCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.method, self.url)?;
+        if let Some(action) = &self.action {
+            write!(f, " Action={action}")?;
+        }
+        Ok(())
+    }
+}
+
 impl Moto {
+    /// A moto server of the caller's own, with moto's request recorder
+    /// available, for tests that count calls. Stopped when dropped.
+    pub fn dedicated() -> Self {
+        start_moto(true)
+    }
+
+    fn moto_api(&self, method: &str, path: &str) -> String {
+        let port = self.endpoint.rsplit(':').next().unwrap_or_default();
+        let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect to moto");
+        let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n");
+        stream.write_all(request.as_bytes()).expect("write to moto");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).expect("read from moto");
+        reply
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Forgets what was recorded and starts recording.
+    pub fn start_recording(&self) {
+        self.moto_api("POST", "/moto-api/recorder/reset-recording");
+        self.moto_api("POST", "/moto-api/recorder/start-recording");
+    }
+
+    /// Stops recording and returns the AWS calls since `start_recording`.
+    pub fn recorded(&self) -> Vec<RecordedCall> {
+        use base64::Engine as _;
+        self.moto_api("POST", "/moto-api/recorder/stop-recording");
+        let text = self.moto_api("GET", "/moto-api/recorder/download-recording");
+        text.lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|call| !call["url"].as_str().unwrap_or_default().contains("/moto-api/"))
+            .map(|call| {
+                let body = call["body"].as_str().unwrap_or_default();
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .unwrap_or_else(|| body.to_owned());
+                let action = decoded
+                    .split('&')
+                    .find_map(|pair| pair.strip_prefix("Action="))
+                    .map(str::to_owned);
+                RecordedCall {
+                    method: call["method"].as_str().unwrap_or_default().to_owned(),
+                    url: call["url"].as_str().unwrap_or_default().to_owned(),
+                    action,
+                }
+            })
+            .collect()
+    }
+
     /// An SDK config pointing at this server with dummy credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())

@@ -1,0 +1,749 @@
+//! `ddns-ctl deploy`, `status` and `teardown`, driven as a user runs them:
+//! the built binary against moto, every resource read back with the SDK.
+
+use std::io::{Cursor, Write as _};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::prelude::*;
+use aws_config::SdkConfig;
+use ddns_testkit::{Moto, REGION, unique};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+const ACCOUNT: &str = "123456789012";
+
+/// A deployable package: a zip with an executable `bootstrap`.
+fn package(dir: &std::path::Path, mode: u32) -> PathBuf {
+    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().unix_permissions(mode);
+    zip.start_file("bootstrap", options).unwrap();
+    zip.write_all(b"\x7fELF not really").unwrap();
+    let path = dir.join(format!("bootstrap-{mode:o}.zip"));
+    std::fs::write(&path, zip.finish().unwrap().into_inner()).unwrap();
+    path
+}
+
+struct Stack<'m> {
+    moto: &'m Moto,
+    name: String,
+    dir: PathBuf,
+    zip: PathBuf,
+}
+
+impl<'m> Stack<'m> {
+    fn new(moto: &'m Moto) -> Self {
+        // Stack names are at most 20 characters.
+        let name = unique("t").replace('-', "").chars().take(20).collect::<String>();
+        let dir = std::env::temp_dir().join(unique("ddns-deploy"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let zip = package(&dir, 0o755);
+        Self { moto, name, dir, zip }
+    }
+
+    fn cli(&self) -> Command {
+        let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
+        cmd.envs(self.moto.env())
+            .env_remove("RUST_LOG")
+            .args(["--name", &self.name]);
+        cmd
+    }
+
+    fn deploy(&self, extra: &[&str]) -> std::process::Output {
+        let out = self
+            .cli()
+            .args(["--output", "json", "deploy", "--yes", "--handler-zip"])
+            .arg(&self.zip)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "deploy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    fn bucket(&self) -> String {
+        format!("ddns-ctl-{}-{ACCOUNT}-{REGION}", self.name)
+    }
+    fn role(&self) -> String {
+        format!("ddns-ctl-{}-{REGION}", self.name)
+    }
+    fn function(&self) -> String {
+        format!("ddns-ctl-{}", self.name)
+    }
+}
+
+struct Aws {
+    iam: aws_sdk_iam::Client,
+    s3: aws_sdk_s3::Client,
+    lambda: aws_sdk_lambda::Client,
+    apigateway: aws_sdk_apigateway::Client,
+    route53: aws_sdk_route53::Client,
+}
+
+impl Aws {
+    async fn new(moto: &Moto) -> Self {
+        let sdk: SdkConfig = moto.sdk_config().await;
+        Self {
+            iam: aws_sdk_iam::Client::new(&sdk),
+            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+            lambda: aws_sdk_lambda::Client::new(&sdk),
+            apigateway: aws_sdk_apigateway::Client::new(&sdk),
+            route53: aws_sdk_route53::Client::new(&sdk),
+        }
+    }
+
+    async fn zone(&self) -> (String, String) {
+        let name = format!("{}.test.", unique("zone"));
+        let out = self
+            .route53
+            .create_hosted_zone()
+            .name(&name)
+            .caller_reference(unique("ref"))
+            .send()
+            .await
+            .unwrap();
+        let id = out
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
+        (id, name)
+    }
+
+    async fn api_ids(&self, stack: &str) -> Vec<String> {
+        let apis = self.apigateway.get_rest_apis().limit(500).send().await.unwrap();
+        apis.items()
+            .iter()
+            .filter(|a| a.tags().and_then(|t| t.get("ddns-ctl:stack")).map(String::as_str) == Some(stack))
+            .map(|a| a.id().unwrap().to_owned())
+            .collect()
+    }
+}
+
+fn decode(document: &str) -> Value {
+    serde_json::from_str(&percent_encoding::percent_decode_str(document).decode_utf8_lossy()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_creates_every_resource_as_specified() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    let out = stack.deploy(&[]);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let api_id = aws.api_ids(&stack.name).await.pop().expect("an API");
+    assert_eq!(
+        summary["endpoint"],
+        format!("https://{api_id}.execute-api.{REGION}.amazonaws.com/prod/")
+    );
+    assert_eq!(summary["bucket"], stack.bucket());
+
+    // IAM role: Lambda may assume it, and it may do only what the service needs.
+    let role = aws.iam.get_role().role_name(stack.role()).send().await.unwrap();
+    let role = role.role().unwrap();
+    let trust = decode(role.assume_role_policy_document().unwrap());
+    assert_eq!(
+        trust["Statement"],
+        json!([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}])
+    );
+    assert!(
+        role.tags()
+            .iter()
+            .any(|t| t.key() == "managed-by" && t.value() == "ddns-ctl")
+    );
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name(stack.role())
+        .policy_name("ddns-ctl")
+        .send()
+        .await
+        .unwrap();
+    let policy = decode(policy.policy_document());
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 2, "no hosts, so no Route53 access: {policy}");
+    let read = statements.iter().find(|s| s["Action"] == "s3:GetObject").unwrap();
+    assert_eq!(read["Resource"], format!("arn:aws:s3:::{}/config.json", stack.bucket()));
+    let logs = statements.iter().find(|s| s["Sid"] == "OwnLogGroup").unwrap();
+    assert_eq!(
+        logs["Resource"][1],
+        format!(
+            "arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{}:*",
+            stack.function()
+        )
+    );
+
+    // S3 bucket: private, encrypted, versioned, TLS only, tagged, with {}.
+    let bucket = stack.bucket();
+    let block = aws.s3.get_public_access_block().bucket(&bucket).send().await.unwrap();
+    let block = block.public_access_block_configuration().unwrap();
+    assert_eq!(
+        (
+            block.block_public_acls(),
+            block.ignore_public_acls(),
+            block.block_public_policy(),
+            block.restrict_public_buckets()
+        ),
+        (Some(true), Some(true), Some(true), Some(true))
+    );
+    let encryption = aws.s3.get_bucket_encryption().bucket(&bucket).send().await.unwrap();
+    assert!(
+        !encryption
+            .server_side_encryption_configuration()
+            .unwrap()
+            .rules()
+            .is_empty()
+    );
+    let versioning = aws.s3.get_bucket_versioning().bucket(&bucket).send().await.unwrap();
+    assert_eq!(versioning.status().map(|s| s.as_str()), Some("Enabled"));
+    let bucket_policy: Value = serde_json::from_str(
+        aws.s3
+            .get_bucket_policy()
+            .bucket(&bucket)
+            .send()
+            .await
+            .unwrap()
+            .policy()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(bucket_policy["Statement"][0]["Effect"], "Deny");
+    assert_eq!(
+        bucket_policy["Statement"][0]["Condition"]["Bool"]["aws:SecureTransport"],
+        "false"
+    );
+    let tags = aws.s3.get_bucket_tagging().bucket(&bucket).send().await.unwrap();
+    assert!(
+        tags.tag_set()
+            .iter()
+            .any(|t| t.key() == "ddns-ctl:stack" && t.value() == stack.name)
+    );
+    let config = aws
+        .s3
+        .get_object()
+        .bucket(&bucket)
+        .key("config.json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(config.body.collect().await.unwrap().into_bytes().as_ref(), b"{}\n");
+
+    // Lambda function.
+    let function = aws
+        .lambda
+        .get_function()
+        .function_name(stack.function())
+        .send()
+        .await
+        .unwrap();
+    let config = function.configuration().unwrap();
+    assert_eq!(config.runtime().map(|r| r.as_str()), Some("provided.al2023"));
+    assert_eq!(
+        config.architectures().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        ["arm64"]
+    );
+    assert_eq!(config.handler(), Some("bootstrap"));
+    assert_eq!(config.memory_size(), Some(128));
+    assert_eq!(
+        config.role(),
+        Some(format!("arn:aws:iam::{ACCOUNT}:role/{}", stack.role()).as_str())
+    );
+    let env = config.environment().unwrap().variables().unwrap();
+    assert_eq!(env.get("DDNS_CONFIG_BUCKET"), Some(&bucket));
+    assert_eq!(env.get("DDNS_CONFIG_KEY").map(String::as_str), Some("config.json"));
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let sha =
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(std::fs::read(&stack.zip).unwrap()));
+    assert_eq!(config.code_sha256(), Some(sha.as_str()));
+    let function_arn = config.function_arn().unwrap().to_owned();
+
+    // API Gateway: ANY on / and /{proxy+}, proxied to the function.
+    let resources = aws
+        .apigateway
+        .get_resources()
+        .rest_api_id(&api_id)
+        .embed("methods")
+        .send()
+        .await
+        .unwrap();
+    let mut paths: Vec<&str> = resources.items().iter().filter_map(|r| r.path()).collect();
+    paths.sort();
+    assert_eq!(paths, ["/", "/{proxy+}"]);
+    for resource in resources.items() {
+        let method = &resource.resource_methods().unwrap()["ANY"];
+        let integration = method.method_integration().unwrap();
+        assert_eq!(integration.r#type().map(|t| t.as_str()), Some("AWS_PROXY"));
+        assert_eq!(
+            integration.uri(),
+            Some(
+                format!("arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations")
+                    .as_str()
+            )
+        );
+    }
+    let stage = aws
+        .apigateway
+        .get_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let throttling = &stage.method_settings().unwrap()["*/*"];
+    assert_eq!(
+        (throttling.throttling_rate_limit(), throttling.throttling_burst_limit()),
+        (5.0, 10)
+    );
+
+    // The permission names exactly this API's stage.
+    let permission = aws
+        .lambda
+        .get_policy()
+        .function_name(stack.function())
+        .send()
+        .await
+        .unwrap();
+    let permission: Value = serde_json::from_str(permission.policy().unwrap()).unwrap();
+    let statements = permission["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Sid"], "ddns-ctl-apigateway");
+    assert_eq!(
+        statements[0]["Condition"]["ArnLike"]["AWS:SourceArn"],
+        format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/prod/*")
+    );
+
+    // Status agrees.
+    let out = stack.cli().args(["--output", "json", "status"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["healthy"], true);
+    assert_eq!(status["endpoint"], summary["endpoint"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_deploy_makes_no_mutating_call() {
+    let moto = Moto::dedicated();
+    let stack = Stack::new(&moto);
+    moto.start_recording();
+    stack.deploy(&[]);
+    let fresh = moto.recorded();
+
+    moto.start_recording();
+    let out = stack
+        .cli()
+        .args(["deploy", "--yes", "--handler-zip"])
+        .arg(&stack.zip)
+        .output()
+        .unwrap();
+    let again = moto.recorded();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is up to date"));
+    let writes: Vec<String> = again
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(ToString::to_string)
+        .collect();
+    assert!(writes.is_empty(), "a no-op deploy wrote: {writes:#?}");
+    assert!(again.len() <= 15, "a no-op deploy made {} reads", again.len());
+    assert!(fresh.len() <= 40, "a fresh deploy made {} calls", fresh.len());
+
+    // Nothing was duplicated.
+    let aws = Aws::new(&moto).await;
+    assert_eq!(aws.api_ids(&stack.name).await.len(), 1);
+    let permission = aws
+        .lambda
+        .get_policy()
+        .function_name(stack.function())
+        .send()
+        .await
+        .unwrap();
+    let permission: Value = serde_json::from_str(permission.policy().unwrap()).unwrap();
+    assert_eq!(permission["Statement"].as_array().unwrap().len(), 1);
+
+    // A dry run of a new stack shows the plan and writes nothing.
+    let other = Stack::new(&moto);
+    moto.start_recording();
+    other
+        .cli()
+        .args(["deploy", "--dry-run", "--handler-zip"])
+        .arg(&other.zip)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+ create     IAM role").and(predicate::str::contains("dry run")));
+    assert!(moto.recorded().iter().all(|c| !c.is_mutating()));
+    assert!(aws.api_ids(&other.name).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    let (zone_id, zone) = aws.zone().await;
+    let host = format!("home.{zone}");
+    let config = json!({ &host: {
+        "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
+        "route_53_record_type": "A", "shared_secret": "s3cret"
+    }});
+    aws.s3
+        .put_object()
+        .bucket(stack.bucket())
+        .key("config.json")
+        .body(serde_json::to_vec(&config).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+
+    let out = stack.deploy(&[]);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let role_step = summary["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "role")
+        .unwrap();
+    assert_eq!(role_step["action"], "update");
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name(stack.role())
+        .policy_name("ddns-ctl")
+        .send()
+        .await
+        .unwrap();
+    let policy = decode(policy.policy_document());
+    let route53 = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "HostRecords")
+        .unwrap();
+    assert_eq!(
+        route53["Resource"],
+        json!([format!("arn:aws:route53:::hostedzone/{zone_id}")])
+    );
+    // The config was not overwritten by deploy.
+    let kept = aws
+        .s3
+        .get_object()
+        .bucket(stack.bucket())
+        .key("config.json")
+        .send()
+        .await
+        .unwrap();
+    let kept: Value = serde_json::from_slice(&kept.body.collect().await.unwrap().into_bytes()).unwrap();
+    assert_eq!(kept, config);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn teardown_removes_the_stack_and_nothing_else() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let (zone_id, zone) = aws.zone().await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    let neighbour = Stack::new(moto);
+    neighbour.deploy(&[]);
+    // Several versions of the config, as host edits leave behind.
+    for body in ["{}", "{ }", "{  }"] {
+        aws.s3
+            .put_object()
+            .bucket(stack.bucket())
+            .key("config.json")
+            .body(body.as_bytes().to_vec().into())
+            .send()
+            .await
+            .unwrap();
+    }
+    let record = format!("home.{zone}");
+    let change = aws_sdk_route53::types::Change::builder()
+        .action(aws_sdk_route53::types::ChangeAction::Upsert)
+        .resource_record_set(
+            aws_sdk_route53::types::ResourceRecordSet::builder()
+                .name(&record)
+                .r#type(aws_sdk_route53::types::RrType::A)
+                .ttl(60)
+                .resource_records(
+                    aws_sdk_route53::types::ResourceRecord::builder()
+                        .value("203.0.113.1")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    aws.route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(
+            aws_sdk_route53::types::ChangeBatch::builder()
+                .changes(change)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // Without --yes and without a terminal, teardown refuses and deletes nothing.
+    stack
+        .cli()
+        .arg("teardown")
+        .stdin(Stdio::null())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("pass --yes"));
+    assert_eq!(aws.api_ids(&stack.name).await.len(), 1);
+
+    stack.cli().args(["teardown", "--yes"]).assert().success();
+    assert!(aws.api_ids(&stack.name).await.is_empty());
+    assert!(
+        aws.lambda
+            .get_function()
+            .function_name(stack.function())
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(aws.iam.get_role().role_name(stack.role()).send().await.is_err());
+    assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_err());
+    // The zone, its record and the other stack are untouched.
+    let records = aws
+        .route53
+        .list_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .send()
+        .await
+        .unwrap();
+    assert!(records.resource_record_sets().iter().any(|r| r.name() == record));
+    assert_eq!(aws.api_ids(&neighbour.name).await.len(), 1);
+    neighbour.cli().args(["status"]).assert().success();
+
+    // A second teardown finds nothing, and says so.
+    stack
+        .cli()
+        .args(["teardown", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Nothing"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_config_leaves_the_bucket_and_its_versions() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    stack
+        .cli()
+        .args(["teardown", "--yes", "--keep-config"])
+        .assert()
+        .success();
+    assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_ok());
+    assert!(
+        aws.lambda
+            .get_function()
+            .function_name(stack.function())
+            .send()
+            .await
+            .is_err()
+    );
+    // Deploying again adopts the kept bucket and config.
+    stack.deploy(&[]);
+    stack.cli().arg("status").assert().success();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_deploy_is_completed_by_the_next_one() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    let mut deploy = stack
+        .cli()
+        .args(["deploy", "--yes", "--handler-zip"])
+        .arg(&stack.zip)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it as soon as the first resource exists.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while aws.iam.get_role().role_name(stack.role()).send().await.is_err() {
+        assert!(Instant::now() < deadline, "deploy never created the role");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    deploy.kill().unwrap();
+    deploy.wait().unwrap();
+
+    stack.deploy(&[]);
+    stack.cli().arg("status").assert().success();
+    assert_eq!(aws.api_ids(&stack.name).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partial_stack_shows_in_status_and_tears_down() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    aws.lambda
+        .delete_function()
+        .function_name(stack.function())
+        .send()
+        .await
+        .unwrap();
+    let stage = aws_sdk_apigateway::types::PatchOperation::builder()
+        .op(aws_sdk_apigateway::types::Op::Replace)
+        .path("/*/*/throttling/rateLimit")
+        .value("100")
+        .build();
+    let api_id = aws.api_ids(&stack.name).await.pop().unwrap();
+    aws.apigateway
+        .update_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .patch_operations(stage)
+        .send()
+        .await
+        .unwrap();
+
+    let out = stack.cli().args(["--output", "json", "status"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let state = |kind: &str| {
+        status["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == kind)
+            .unwrap()["state"]
+            .clone()
+    };
+    assert_eq!(state("function"), "missing");
+    assert_eq!(state("role"), "present");
+
+    // Deploy repairs it, and resets the throttling it found changed.
+    stack.deploy(&[]);
+    stack.cli().arg("status").assert().success();
+    let stage = aws
+        .apigateway
+        .get_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stage.method_settings().unwrap()["*/*"].throttling_rate_limit(), 5.0);
+
+    // And a partial stack tears down.
+    aws.apigateway
+        .delete_rest_api()
+        .rest_api_id(&api_id)
+        .send()
+        .await
+        .unwrap();
+    stack.cli().args(["teardown", "--yes"]).assert().success();
+    assert!(aws.iam.get_role().role_name(stack.role()).send().await.is_err());
+    assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn resources_that_are_not_ours_are_never_adopted() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    aws.iam
+        .create_role()
+        .role_name(stack.role())
+        .assume_role_policy_document("{}")
+        .send()
+        .await
+        .unwrap();
+    stack
+        .cli()
+        .args(["deploy", "--yes", "--handler-zip"])
+        .arg(&stack.zip)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not tagged managed-by=ddns-ctl"));
+    assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_err());
+    stack.cli().args(["teardown", "--yes"]).assert().success();
+    assert!(
+        aws.iam.get_role().role_name(stack.role()).send().await.is_ok(),
+        "teardown deleted a role it did not create"
+    );
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let moto = ddns_testkit::moto();
+    let stack = Stack::new(moto);
+    let not_executable = package(&stack.dir, 0o644);
+    stack
+        .cli()
+        .args(["deploy", "--yes", "--handler-zip"])
+        .arg(&not_executable)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`bootstrap` is not executable"));
+    stack
+        .cli()
+        .args(["deploy", "--yes", "--handler-zip", "/nonexistent.zip"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot read /nonexistent.zip"));
+    stack
+        .cli()
+        .args(["deploy", "--yes", "--rate-limit", "0", "--handler-zip"])
+        .arg(&stack.zip)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("must be positive"));
+    Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .envs(moto.env())
+        .args(["--name", "Not_Valid", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("invalid stack name"));
+    stack
+        .cli()
+        .arg("status")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("missing"));
+}
+
+#[test]
+fn missing_region_or_credentials_name_the_fix() {
+    let moto = ddns_testkit::moto();
+    let base = || {
+        let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
+        cmd.envs(moto.env()).env_remove("RUST_LOG");
+        cmd
+    };
+    base()
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .arg("status")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no AWS region is set: pass --region"));
+    base()
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .arg("status")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no AWS credentials found"));
+}
