@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds what the benchmark measures and runs it: a release ddns-ctl for the
-# service figures and, with --zip, the arm64 Lambda zip for its size.
+# service figures and, with --zip, the arm64 Lambda zip for its size and the
+# deploy / no-op redeploy / teardown figures.
 # Prints the figures as JSON; docs/performance.md records them.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,3 +24,6 @@ fi
 
 cargo build --release --locked -q --bin ddns-ctl
 "$MOTO_PYTHON" bench/service.py --binary "$CARGO_TARGET_DIR/release/ddns-ctl" "${zip_args[@]}"
+if [ -n "${zip:-}" ]; then
+    "$MOTO_PYTHON" bench/deploy.py --binary "$CARGO_TARGET_DIR/release/ddns-ctl" --zip "$zip"
+fi

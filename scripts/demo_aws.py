@@ -1,8 +1,10 @@
-"""The demo's AWS side, on the emulator: create a config bucket, a hosted zone
-and a one-host config; print a host's records.
+"""The demo's AWS side, on the emulator: what a user has before ddns-ctl (a
+hosted zone with a record), what `ddns-ctl host add` will do (issue 4: write a
+host into the config), and a look at a host's records.
 
-usage: demo_aws.py setup ENDPOINT BUCKET ZONE HOST SECRET   -> prints the zone id
-       demo_aws.py show  ENDPOINT ZONE_ID HOST
+usage: demo_aws.py zone     ENDPOINT ZONE HOST             -> prints the zone id
+       demo_aws.py add-host ENDPOINT BUCKET ZONE_ID HOST SECRET
+       demo_aws.py show     ENDPOINT ZONE_ID HOST
 """
 
 import json
@@ -19,13 +21,23 @@ def clients(endpoint):
     return s3, boto3.client("route53", **common)
 
 
-def setup(endpoint, bucket, zone, host, secret):
-    s3, route53 = clients(endpoint)
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    zone_id = route53.create_hosted_zone(Name=zone, CallerReference=bucket)["HostedZone"]["Id"]
+def zone(endpoint, name, host):
+    _, route53 = clients(endpoint)
+    zone_id = route53.create_hosted_zone(Name=name, CallerReference=name)["HostedZone"]["Id"]
     zone_id = zone_id.split("/")[-1]
-    config = {host: {
+    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
+        "Action": "UPSERT",
+        "ResourceRecordSet": {"Name": host, "Type": "A", "TTL": 60,
+                              "ResourceRecords": [{"Value": "198.51.100.1"}]},
+    }]})
+    print(zone_id)
+
+
+def add_host(endpoint, bucket, zone_id, host, secret):
+    s3, _ = clients(endpoint)
+    current = s3.get_object(Bucket=bucket, Key="config.json")
+    config = json.loads(current["Body"].read())
+    config[host] = {
         "aws_region": "us-east-1",
         "route_53_zone_id": zone_id,
         "route_53_record_ttl": 60,
@@ -33,14 +45,10 @@ def setup(endpoint, bucket, zone, host, secret):
         "shared_secret": secret,
         # The demo's client is on loopback, which is never published otherwise.
         "allow_private_addresses": True,
-    }}
-    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config, indent=2).encode())
-    route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": [{
-        "Action": "UPSERT",
-        "ResourceRecordSet": {"Name": host, "Type": "A", "TTL": 60,
-                              "ResourceRecords": [{"Value": "198.51.100.1"}]},
-    }]})
-    print(zone_id)
+    }
+    # Conditional, as every config rewrite must be.
+    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config, indent=2).encode(),
+                  IfMatch=current["ETag"])
 
 
 def show(endpoint, zone_id, host):
@@ -54,4 +62,4 @@ def show(endpoint, zone_id, host):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"setup": setup, "show": show}[command](*args)
+    {"zone": zone, "add-host": add_host, "show": show}[command](*args)

@@ -747,3 +747,52 @@ fn missing_region_or_credentials_name_the_fix() {
         .code(1)
         .stderr(predicate::str::contains("no AWS credentials found"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_finds_the_stack_bucket_by_name() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    let (zone_id, zone) = aws.zone().await;
+    let host = format!("home.{zone}");
+    let config = json!({ &host: {
+        "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
+        "route_53_record_type": "A", "shared_secret": "s3cret", "allow_private_addresses": true
+    }});
+    aws.s3
+        .put_object()
+        .bucket(stack.bucket())
+        .key("config.json")
+        .body(serde_json::to_vec(&config).unwrap().into())
+        .send()
+        .await
+        .unwrap();
+
+    let ready = stack.dir.join("addr");
+    let mut serve = stack
+        .cli()
+        .args(["serve", "--listen", "127.0.0.1:0", "--ready-file"])
+        .arg(&ready)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&ready).map_or(true, |a| a.is_empty()) {
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let addr = std::fs::read_to_string(&ready).unwrap();
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-u",
+            &format!("{host}:s3cret"),
+            &format!("http://{addr}/nic/update?hostname={host}"),
+        ])
+        .output()
+        .unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "good 127.0.0.1\n");
+}

@@ -336,3 +336,134 @@ pub async fn delete(lambda: &Client, names: &Names) -> Result<bool, AwsError> {
         Err(err) => Err(AwsError::from_sdk("DeleteFunction", err)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! What moto cannot show: IAM propagation delays and functions that take
+    //! a while to become ready, played by aws-smithy-mocks.
+
+    use aws_sdk_lambda::operation::create_function::CreateFunctionError;
+    use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
+    use aws_sdk_lambda::types::error::{InvalidParameterValueException, ResourceConflictException};
+    use aws_sdk_lambda::types::{FunctionConfiguration, State};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::aws::Account;
+
+    fn names() -> Names {
+        let account = Account {
+            id: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        Names::new("mock", &account).unwrap()
+    }
+
+    fn desired() -> Desired {
+        Desired {
+            role_arn: "arn:aws:iam::123456789012:role/ddns-ctl-mock-us-east-1".into(),
+            arch: Arch::Arm64,
+            zip: Some(b"zip".to_vec()),
+            environment: BTreeMap::new(),
+        }
+    }
+
+    fn quick(deadline_ms: u64) -> Propagation {
+        Propagation {
+            deadline: Duration::from_millis(deadline_ms),
+            first_delay: Duration::from_millis(1),
+        }
+    }
+
+    fn not_assumable() -> CreateFunctionError {
+        CreateFunctionError::InvalidParameterValueException(
+            InvalidParameterValueException::builder()
+                .message("The role defined for the function cannot be assumed by Lambda.")
+                .build(),
+        )
+    }
+
+    fn created() -> CreateFunctionOutput {
+        CreateFunctionOutput::builder()
+            .function_arn("arn:aws:lambda:us-east-1:123456789012:function:ddns-ctl-mock")
+            .build()
+    }
+
+    fn in_state(state: State) -> GetFunctionOutput {
+        GetFunctionOutput::builder()
+            .configuration(FunctionConfiguration::builder().state(state).build())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn create_is_retried_while_the_new_role_propagates() {
+        let rule = mock!(Client::create_function)
+            .sequence()
+            .error(not_assumable)
+            .times(3)
+            .output(created)
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&rule]);
+        let out = create(&lambda, &names(), &desired(), quick(10_000)).await.unwrap();
+        assert_eq!(
+            out.function_arn(),
+            Some("arn:aws:lambda:us-east-1:123456789012:function:ddns-ctl-mock")
+        );
+        assert_eq!(rule.num_calls(), 4);
+    }
+
+    #[tokio::test]
+    async fn create_gives_up_after_the_deadline() {
+        let rule = mock!(Client::create_function)
+            .sequence()
+            .error(not_assumable)
+            .repeatedly()
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&rule]);
+        let err = create(&lambda, &names(), &desired(), quick(30)).await.unwrap_err();
+        assert!(err.to_string().contains("cannot be assumed"), "{err}");
+        assert!(rule.num_calls() > 1, "it should have retried");
+    }
+
+    #[tokio::test]
+    async fn other_errors_are_not_retried() {
+        let rule = mock!(Client::create_function).then_error(|| {
+            CreateFunctionError::ResourceConflictException(
+                ResourceConflictException::builder().message("exists").build(),
+            )
+        });
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&rule]);
+        let err = create(&lambda, &names(), &desired(), quick(10_000)).await.unwrap_err();
+        assert!(err.to_string().contains("CreateFunction"), "{err}");
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn apply_waits_until_the_function_is_active() {
+        let create_rule = mock!(Client::create_function).then_output(created);
+        let get_rule = mock!(Client::get_function)
+            .sequence()
+            .output(|| in_state(State::Pending))
+            .times(2)
+            .output(|| in_state(State::Active))
+            .build();
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&create_rule, &get_rule]);
+        let arn = apply(&lambda, &names(), &desired(), None, quick(10_000)).await.unwrap();
+        assert!(arn.ends_with(":function:ddns-ctl-mock"));
+        assert_eq!(get_rule.num_calls(), 3, "it must poll until Active");
+    }
+
+    #[tokio::test]
+    async fn a_function_that_fails_to_start_is_an_error() {
+        let create_rule = mock!(Client::create_function).then_output(created);
+        let get_rule = mock!(Client::get_function).then_output(|| in_state(State::Failed));
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&create_rule, &get_rule]);
+        let err = apply(&lambda, &names(), &desired(), None, quick(10_000))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("waiting for the function to become active"),
+            "{err}"
+        );
+    }
+}

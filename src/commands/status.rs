@@ -67,6 +67,9 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<bool> {
         "region": names.region,
         "healthy": healthy,
         "endpoint": endpoint,
+        "bucket": names.bucket,
+        "function": names.function,
+        "role": names.role,
         "hosts": observed.host_count(),
         "resources": resources,
     });

@@ -1,0 +1,81 @@
+"""Benchmark of `ddns-ctl deploy`, a no-op redeploy and `teardown` against
+moto: AWS calls (reads and writes, from moto's recorder) and wall time, with a
+prebuilt handler zip so the handler build is not part of the figures.
+
+usage: deploy.py --binary RELEASE_DDNS_CTL --zip BOOTSTRAP_ZIP [--python PY]
+"""
+
+import argparse
+import base64
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from service import Moto
+
+
+def classify(call):
+    body = call.get("body") or ""
+    try:
+        body = base64.b64decode(body).decode()
+    except Exception:
+        pass
+    action = next((p[len("Action="):] for p in body.split("&") if p.startswith("Action=")), None)
+    if action:
+        return "read" if action.startswith(("Get", "List")) else "write"
+    return "read" if call["method"] in ("GET", "HEAD") else "write"
+
+
+def recorded(moto):
+    lines = [json.loads(l) for l in moto.api("download-recording", "GET").splitlines() if l.strip()]
+    calls = [classify(l) for l in lines if "/moto-api/" not in l.get("url", "")]
+    return {"reads": calls.count("read"), "writes": calls.count("write")}
+
+
+def run(moto, binary, args, stack):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_REGION="us-east-1",
+               AWS_ENDPOINT_URL=moto.endpoint, AWS_EC2_METADATA_DISABLED="true")
+    moto.api("reset-recording")
+    moto.api("start-recording")
+    started = time.perf_counter()
+    subprocess.run([binary, "-q", "--name", stack] + args, env=env, check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    moto.api("stop-recording")
+    return dict(recorded(moto), ms=elapsed * 1000)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--binary", required=True)
+    parser.add_argument("--zip", required=True)
+    parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    moto = Moto(args.python)
+    results = {"fresh": [], "noop": [], "teardown": []}
+    try:
+        for i in range(args.runs):
+            stack = f"bench{i}"
+            deploy = ["deploy", "--yes", "--handler-zip", args.zip]
+            results["fresh"].append(run(moto, args.binary, deploy, stack))
+            results["noop"].append(run(moto, args.binary, deploy, stack))
+            results["teardown"].append(run(moto, args.binary, ["teardown", "--yes"], stack))
+    finally:
+        moto.stop()
+    summary = {}
+    for phase, runs in results.items():
+        summary[phase] = {
+            "reads": runs[0]["reads"],
+            "writes": runs[0]["writes"],
+            "median_ms": statistics.median(r["ms"] for r in runs),
+        }
+    summary["zip_bytes"] = os.path.getsize(args.zip)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
