@@ -19,12 +19,16 @@ unchanged. Arguments are moto_server's (-H HOST -p PORT).
    about 16 ms of the 21 ms a ListResourceRecordSets takes here. Compiled
    templates are cached, so Route53 latency on loopback reflects the call, not
    the emulator's template engine (benchmarks compare call counts).
+
+4. moto's Lambda UpdateFunctionCode ignores `Architectures`, the only call
+   that changes a function's architecture on AWS. It is applied.
 """
 
 import json
 import sys
 from functools import lru_cache
 
+import moto.awslambda.models as lambda_models
 import moto.route53.responses as route53_responses
 import moto.s3.models as s3_models
 from moto.iam.access_control import IAMPolicy, PermissionResult
@@ -68,6 +72,17 @@ def get_permission(bucket, action, resource):
 
 s3_models.FakeBucket.get_permission = get_permission
 route53_responses.Template = lru_cache(maxsize=None)(route53_responses.Template)
+
+_update_function_code = lambda_models.LambdaFunction.update_function_code
+
+
+def update_function_code(function, spec):
+    if spec.get("Architectures"):
+        function.architectures = spec["Architectures"]
+    return _update_function_code(function, spec)
+
+
+lambda_models.LambdaFunction.update_function_code = update_function_code
 
 if __name__ == "__main__":
     sys.exit(main())

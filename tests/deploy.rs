@@ -796,3 +796,37 @@ async fn serve_finds_the_stack_bucket_by_name() {
     serve.wait().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "good 127.0.0.1\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changing_the_architecture_updates_the_function() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    let out = stack.deploy(&["--arch", "x86_64"]);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let step = summary["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "function")
+        .unwrap();
+    assert_eq!(step["changes"], json!(["architecture"]));
+    let function = aws
+        .lambda
+        .get_function()
+        .function_name(stack.function())
+        .send()
+        .await
+        .unwrap();
+    let arch: Vec<&str> = function
+        .configuration()
+        .unwrap()
+        .architectures()
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    assert_eq!(arch, ["x86_64"]);
+    let out = stack.deploy(&["--arch", "x86_64"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"changed\": false"));
+}

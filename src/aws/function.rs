@@ -211,7 +211,9 @@ pub async fn apply(
         wait_active(lambda, names).await?;
         return Ok(created.function_arn().unwrap_or_default().to_owned());
     };
-    if desired.code_sha256().is_some_and(|sha| sha != observed.code_sha256) {
+    // The architecture belongs to the code: only UpdateFunctionCode changes it.
+    let arch_differs = observed.settings.get("architecture").map(String::as_str) != Some(desired.arch.sdk().as_str());
+    if arch_differs || desired.code_sha256().is_some_and(|sha| sha != observed.code_sha256) {
         lambda
             .update_function_code()
             .function_name(&names.function)

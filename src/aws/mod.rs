@@ -164,3 +164,49 @@ pub async fn whoami(clients: &Clients, sdk: &SdkConfig) -> Result<Account, AwsEr
     let id = identity.account().unwrap_or_default().to_owned();
     Ok(Account { id, region })
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_iam::operation::get_role::GetRoleError;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+    use crate::stack::Names;
+
+    #[tokio::test]
+    async fn a_missing_permission_names_the_operation() {
+        let denied = mock!(aws_sdk_iam::Client::get_role).then_error(|| {
+            GetRoleError::generic(
+                ErrorMetadata::builder()
+                    .code("AccessDenied")
+                    .message("User: arn:aws:iam::123456789012:user/ci is not authorized to perform: iam:GetRole")
+                    .build(),
+            )
+        });
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&denied]);
+        let account = Account {
+            id: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        let err = role::observe(&iam, &Names::new("ddns", &account).unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AwsError::AccessDenied {
+                    operation: "GetRole",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let message = err.to_string();
+        assert!(
+            message.starts_with("GetRole was denied: the credentials need permission"),
+            "{message}"
+        );
+        assert!(message.contains("iam:GetRole"), "{message}");
+    }
+}
