@@ -86,6 +86,45 @@ pub enum Command {
     /// Example: ddns-ctl status --output json
     Status,
 
+    /// Add, list, change and remove hosts; every change is a conditional
+    /// rewrite of the config, so concurrent edits never lose an update.
+    #[command(subcommand)]
+    Host(HostCommand),
+
+    /// Import, export, and restore earlier versions of the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+
+    /// Print a ready-to-use client setup for a host, with the stack's
+    /// endpoint and the host's secret filled in.
+    ///
+    /// Examples:
+    ///   ddns-ctl client-config home.example.com --format sh > ddns-update.sh
+    ///   ddns-ctl client-config home.example.com --format ddclient
+    ClientConfig {
+        /// The host.
+        host: String,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = ClientFormat::Sh)]
+        format: ClientFormat,
+        /// Use this endpoint instead of the deployed stage (e.g. a local
+        /// `ddns-ctl serve`).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+
+    /// Update a host from the machine it runs on: once (for cron or a
+    /// systemd timer), or every --every. Quiet unless the record changed or
+    /// something failed (-v: always).
+    ///
+    /// Exit codes: 0 updated or already current; 1 a network or server
+    /// error; 3 refused (wrong secret, unknown host, address not allowed).
+    ///
+    /// Examples:
+    ///   ddns-ctl update --url https://abc.execute-api.eu-west-1.amazonaws.com/prod/ --hostname home.example.com --secret-file /etc/ddns-ctl/home.secret
+    ///   DDNS_SECRET=… ddns-ctl update --url … --hostname … --protocol dyndns2 --dual --every 5m
+    Update(UpdateArgs),
+
     /// Run the service as a local HTTP server, with the same code as the
     /// Lambda function.
     ///
@@ -170,4 +209,223 @@ pub struct TeardownArgs {
     /// Keep the config bucket and every version of the config in it.
     #[arg(long)]
     pub keep_config: bool,
+}
+
+/// A host's record type, as `host add --type` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecordType {
+    /// IPv4 only (A).
+    #[value(name = "A", alias = "a")]
+    A,
+    /// IPv6 only (AAAA).
+    #[value(name = "AAAA", alias = "aaaa")]
+    Aaaa,
+    /// Both an A and an AAAA record.
+    Dual,
+}
+
+impl From<RecordType> for ddns_handler::config::RecordKind {
+    fn from(t: RecordType) -> Self {
+        match t {
+            RecordType::A => Self::A,
+            RecordType::Aaaa => Self::Aaaa,
+            RecordType::Dual => Self::Dual,
+        }
+    }
+}
+
+/// `ddns-ctl host …`.
+#[derive(Debug, Subcommand)]
+pub enum HostCommand {
+    /// Add a host: find its zone, generate a secret, write the config, let
+    /// the function change records in that zone, and print the secret once
+    /// with a ready-to-use client setup.
+    ///
+    /// Examples:
+    ///   ddns-ctl host add home.example.com
+    ///   ddns-ctl host add nas.example.com --type dual --ttl 300
+    ///   pass show ddns | ddns-ctl host add home.example.com --secret-stdin
+    Add(HostAddArgs),
+
+    /// List hosts with their zone, type, TTL and what their records hold now.
+    /// Secrets are never listed.
+    List,
+
+    /// Show one host; the secret only with --show-secret.
+    ///
+    /// Example: ddns-ctl host show home.example.com
+    Show {
+        /// The host.
+        host: String,
+        /// Also print the shared secret.
+        #[arg(long)]
+        show_secret: bool,
+    },
+
+    /// Remove a host from the config. Its DNS records stay unless
+    /// --delete-records.
+    ///
+    /// Example: ddns-ctl host remove home.example.com --delete-records
+    Remove {
+        /// The host.
+        host: String,
+        /// Also delete the host's A and AAAA records.
+        #[arg(long)]
+        delete_records: bool,
+    },
+
+    /// Give a host a new secret; the old one stops working within seconds.
+    ///
+    /// Example: ddns-ctl host rotate-secret home.example.com
+    RotateSecret {
+        /// The host.
+        host: String,
+    },
+
+    /// Change a host's TTL or record type.
+    ///
+    /// Example: ddns-ctl host set home.example.com --ttl 300 --type dual
+    Set {
+        /// The host.
+        host: String,
+        /// The TTL written with each update.
+        #[arg(long, value_name = "SECS")]
+        ttl: Option<i64>,
+        /// Which records the host keeps.
+        #[arg(long = "type", value_enum, value_name = "TYPE")]
+        record_type: Option<RecordType>,
+    },
+}
+
+/// `ddns-ctl host add`.
+#[derive(Debug, Args)]
+pub struct HostAddArgs {
+    /// The host's fully qualified name.
+    pub host: String,
+
+    /// The hosted zone (default: the zone whose name is the longest suffix
+    /// of the host).
+    #[arg(long, value_name = "ZONE_ID")]
+    pub zone_id: Option<String>,
+
+    /// The TTL written with each update.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub ttl: i64,
+
+    /// Which records the host keeps.
+    #[arg(long = "type", value_enum, default_value_t = RecordType::A, value_name = "TYPE")]
+    pub record_type: RecordType,
+
+    /// Read the secret from standard input instead of generating one (never
+    /// from the command line, where other users could see it).
+    #[arg(long)]
+    pub secret_stdin: bool,
+
+    /// Allow private, loopback and other non-public addresses.
+    #[arg(long)]
+    pub allow_private_addresses: bool,
+}
+
+/// `ddns-ctl config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Merge a config.json in the blog post's format into the stack's config.
+    /// Hosts that exist with other settings are conflicts: reported and kept
+    /// as they are, unless --overwrite.
+    ///
+    /// Example: ddns-ctl config import old-config.json
+    Import {
+        /// The file to import.
+        file: PathBuf,
+        /// Take the file's settings for conflicting hosts.
+        #[arg(long)]
+        overwrite: bool,
+    },
+
+    /// Print the config; secrets are redacted unless --show-secrets.
+    Export {
+        /// Print the shared secrets too.
+        #[arg(long)]
+        show_secrets: bool,
+    },
+
+    /// List the versions of the config (the bucket is versioned).
+    History,
+
+    /// Make an earlier version current again (as a new version).
+    ///
+    /// Example: ddns-ctl config restore 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY
+    Restore {
+        /// The version id, from `config history`.
+        version: String,
+    },
+}
+
+/// The client setups `client-config` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientFormat {
+    /// A POSIX sh script (curl and sha256sum, shasum or openssl).
+    Sh,
+    /// A systemd service and timer running `ddns-ctl update`.
+    Systemd,
+    /// A crontab line running `ddns-ctl update`.
+    Cron,
+    /// ddclient.conf (dyndns2).
+    Ddclient,
+    /// inadyn.conf with a custom provider (dyndns2).
+    Inadyn,
+    /// FRITZ!Box user-defined DynDNS.
+    Fritzbox,
+    /// OPNsense os-ddclient.
+    Opnsense,
+    /// OpenWrt ddns-scripts.
+    Openwrt,
+    /// UniFi custom dynamic DNS.
+    Unifi,
+}
+
+/// The protocol `ddns-ctl update` speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Protocol {
+    /// The blog post's mode=get / mode=set with a SHA-256 proof.
+    Seed,
+    /// dyndns2 (/nic/update) with Basic auth.
+    Dyndns2,
+}
+
+/// `ddns-ctl update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The stage URL, e.g. https://abc.execute-api.eu-west-1.amazonaws.com/prod/
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+
+    /// The host to update.
+    #[arg(long, value_name = "HOST")]
+    pub hostname: String,
+
+    /// A file holding the secret (else the DDNS_SECRET environment
+    /// variable). Never pass the secret on the command line.
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+
+    /// The protocol to speak.
+    #[arg(long, value_enum, default_value_t = Protocol::Seed)]
+    pub protocol: Protocol,
+
+    /// Update the A record, connecting over IPv4 (the default).
+    #[arg(long, conflicts_with_all = ["ipv6", "dual"])]
+    pub ipv4: bool,
+
+    /// Update the AAAA record, connecting over IPv6.
+    #[arg(long, conflicts_with = "dual")]
+    pub ipv6: bool,
+
+    /// Update both, connecting once over each.
+    #[arg(long)]
+    pub dual: bool,
+
+    /// Keep running, updating this often (e.g. 5m), backing off on errors.
+    #[arg(long, value_name = "INTERVAL", value_parser = humantime::parse_duration)]
+    pub every: Option<std::time::Duration>,
 }

@@ -6,6 +6,7 @@ mod cli;
 mod commands;
 mod package;
 mod progress;
+mod secret;
 mod stack;
 mod template;
 
@@ -26,8 +27,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(commands::run(cli)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
+        Ok(exit) => exit.into(),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

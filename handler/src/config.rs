@@ -233,6 +233,44 @@ impl Config {
         text
     }
 
+    /// Adds a host, or replaces the one of the same name (in any case, with
+    /// or without the dot) in place, keeping its key as written.
+    pub fn upsert(&mut self, name: &str, host: HostConfig) {
+        match self.index.get(&lookup_key(name)) {
+            Some(&i) => self.hosts[i].1 = host,
+            None => {
+                self.index.insert(lookup_key(name), self.hosts.len());
+                self.hosts.push((name.to_owned(), host));
+            }
+        }
+    }
+
+    /// Removes a host; returns its name as written and its settings.
+    pub fn remove(&mut self, name: &str) -> Option<(String, HostConfig)> {
+        let i = self.index.remove(&lookup_key(name))?;
+        let removed = self.hosts.remove(i);
+        for slot in self.index.values_mut() {
+            if *slot > i {
+                *slot -= 1;
+            }
+        }
+        Some(removed)
+    }
+
+    /// A host's settings, to change them in place.
+    pub fn host_mut(&mut self, name: &str) -> Option<&mut HostConfig> {
+        let i = *self.index.get(&lookup_key(name))?;
+        Some(&mut self.hosts[i].1)
+    }
+
+    /// Checks a host's settings as [`Config::from_slice`] would.
+    pub fn check(name: &str, host: &HostConfig) -> Result<(), ConfigError> {
+        host.validate().map_err(|reason| ConfigError::BadValue {
+            host: name.to_owned(),
+            reason,
+        })
+    }
+
     /// Finds a host by name in any case, with or without the trailing dot.
     pub fn host(&self, name: &str) -> Option<Host<'_>> {
         let i = *self.index.get(&lookup_key(name))?;
@@ -323,6 +361,39 @@ mod tests {
         let dup = r#"{"h.example.com.":{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":1,"route_53_record_type":"A","shared_secret":"s"},
                       "H.example.com":{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":1,"route_53_record_type":"A","shared_secret":"s"}}"#;
         assert!(err(dup).contains("more than once"));
+    }
+
+    #[test]
+    fn hosts_are_added_replaced_and_removed_in_place() {
+        let mut config = Config::from_slice(SEED_CONFIG.as_bytes()).unwrap();
+        let mut host = config.host("host1.dyn.example.com.").unwrap().config.clone();
+        host.route_53_record_ttl = 300;
+        config.upsert("HOST1.dyn.example.com", host.clone());
+        assert_eq!(config.len(), 2);
+        assert_eq!(
+            config.host("host1.dyn.example.com").unwrap().name,
+            "host1.dyn.example.com."
+        );
+        assert_eq!(
+            config.host("host1.dyn.example.com").unwrap().config.route_53_record_ttl,
+            300
+        );
+        config.upsert("host3.dyn.example.com.", host);
+        let (name, _) = config.remove("Host1.dyn.example.com").unwrap();
+        assert_eq!(name, "host1.dyn.example.com.");
+        assert!(config.host("host1.dyn.example.com.").is_none());
+        assert_eq!(
+            config.host("host3.dyn.example.com").unwrap().name,
+            "host3.dyn.example.com."
+        );
+        assert_eq!(
+            config.host("host2.dyn.example.com").unwrap().name,
+            "host2.dyn.example.com."
+        );
+        config.host_mut("host2.dyn.example.com").unwrap().route_53_record_ttl = 30;
+        let again = Config::from_slice(config.to_json_pretty().as_bytes()).unwrap();
+        assert_eq!(again, config);
+        assert!(config.remove("nope.example.com").is_none());
     }
 
     #[test]

@@ -394,3 +394,21 @@ pub async fn delete(apigateway: &Client, id: &str) -> Result<bool, AwsError> {
         Err(err) => Err(AwsError::from_sdk("DeleteRestApi", err)),
     }
 }
+
+/// The stack's endpoint URL, if its API and a stage exist.
+pub async fn endpoint(apigateway: &Client, names: &Names) -> Result<Option<String>, AwsError> {
+    let Some(id) = find(apigateway, names).await?.into_iter().next() else {
+        return Ok(None);
+    };
+    let stages = apigateway
+        .get_stages()
+        .rest_api_id(&id)
+        .send()
+        .await
+        .map_err(AwsError::on("GetStages"))?;
+    Ok(stages
+        .item()
+        .iter()
+        .find_map(|s| s.stage_name())
+        .map(|stage| names.endpoint(&id, stage)))
+}

@@ -4,8 +4,10 @@
 
 pub mod api;
 pub mod bucket;
+pub mod config;
 pub mod function;
 pub mod role;
+pub mod zone;
 
 use std::fmt::Debug;
 
@@ -43,6 +45,8 @@ pub struct Clients {
     pub apigateway: aws_sdk_apigateway::Client,
     /// STS, for the account id.
     pub sts: aws_sdk_sts::Client,
+    /// Route53, for zones and records.
+    pub route53: aws_sdk_route53::Client,
 }
 
 impl Clients {
@@ -54,6 +58,7 @@ impl Clients {
             lambda: aws_sdk_lambda::Client::new(sdk),
             apigateway: aws_sdk_apigateway::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
+            route53: aws_sdk_route53::Client::new(sdk),
         }
     }
 }

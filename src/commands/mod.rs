@@ -1,10 +1,14 @@
 //! One module per subcommand, and what they share: connecting to AWS and
 //! naming the stack.
 
+pub mod client_config;
+pub mod config;
 pub mod deploy;
+pub mod host;
 pub mod serve;
 pub mod status;
 pub mod teardown;
+pub mod update;
 
 use std::io::IsTerminal as _;
 
@@ -14,14 +18,42 @@ use crate::aws::{self, Clients};
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
 use crate::stack::Names;
 
-/// Runs the parsed command line; `Ok(false)` means "ran, but the answer is
-/// no" (an unhealthy status), which exits 1 without an error message.
-pub async fn run(cli: Cli) -> anyhow::Result<bool> {
+/// How a command that ran to the end came out; each is an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done.
+    Ok,
+    /// 1: the answer is no (an unhealthy stack, a failed update); the
+    /// command has said why.
+    Failure,
+    /// 3: the service refused an update (secret, host or address).
+    Refused,
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        match exit {
+            Exit::Ok => Self::SUCCESS,
+            Exit::Failure => Self::FAILURE,
+            Exit::Refused => Self::from(3),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
+    let done = |()| Exit::Ok;
     match cli.command {
-        Command::Serve(args) => serve::run(&cli.global, args).await.map(|()| true),
-        Command::Deploy(args) => deploy::run(&cli.global, args).await.map(|()| true),
-        Command::Teardown(args) => teardown::run(&cli.global, args).await.map(|()| true),
+        Command::Serve(args) => serve::run(&cli.global, args).await.map(done),
+        Command::Deploy(args) => deploy::run(&cli.global, args).await.map(done),
+        Command::Teardown(args) => teardown::run(&cli.global, args).await.map(done),
         Command::Status => status::run(&cli.global).await,
+        Command::Host(command) => host::run(&cli.global, command).await.map(done),
+        Command::Config(command) => config::run(&cli.global, command).await.map(done),
+        Command::ClientConfig { host, format, url } => {
+            client_config::run(&cli.global, &host, format, url).await.map(done)
+        }
+        Command::Update(args) => update::run(&cli.global, args).await,
     }
 }
 
@@ -41,6 +73,53 @@ impl Session {
         let account = aws::whoami(&clients, &sdk).await?;
         let names = Names::new(&global.name, &account)?;
         Ok(Self { clients, names })
+    }
+}
+
+impl Session {
+    /// The config object's key: what the deployed function reads, else the
+    /// default.
+    pub async fn config_key(&self) -> String {
+        let function = self
+            .clients
+            .lambda
+            .get_function()
+            .function_name(&self.names.function)
+            .send()
+            .await;
+        function
+            .ok()
+            .and_then(|f| {
+                f.configuration()?
+                    .environment()?
+                    .variables()?
+                    .get(ddns_handler::service::env::KEY)
+                    .cloned()
+            })
+            .unwrap_or_else(|| ddns_handler::config::DEFAULT_KEY.to_owned())
+    }
+
+    /// The config object.
+    pub fn config<'a>(&'a self, key: &'a str) -> crate::aws::config::ConfigObject<'a> {
+        crate::aws::config::ConfigObject::new(&self.clients.s3, &self.names.bucket, key)
+    }
+
+    /// Brings the role's permissions in line with the zones of the hosts in
+    /// the config as it is now. Read afresh, so that of several concurrent
+    /// writers the last to finish sees every host. `Ok(false)` when the stack
+    /// has no role yet (not deployed).
+    pub async fn sync_role(&self, key: &str) -> anyhow::Result<bool> {
+        use crate::aws::role;
+        let Some(observed) = role::observe(&self.clients.iam, &self.names).await? else {
+            return Ok(false);
+        };
+        let config = self.config(key).read().await?.map(|(c, _)| c).unwrap_or_default();
+        let zones = config.hosts().map(|h| h.config.zone_id().to_owned()).collect();
+        let desired = role::Desired::new(&self.names, key, &zones);
+        if role::diff(Some(&observed), &desired) != crate::stack::Action::Unchanged {
+            role::apply(&self.clients.iam, &self.names, &desired, Some(&observed)).await?;
+        }
+        Ok(true)
     }
 }
 

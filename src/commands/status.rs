@@ -3,12 +3,12 @@
 
 use serde_json::json;
 
-use super::{Session, print};
+use super::{Exit, Session, print};
 use crate::cli::GlobalArgs;
 use crate::stack::{self, Action, Desired, Settings};
 
-/// Reports the stack; `Ok(true)` when it is healthy.
-pub async fn run(global: &GlobalArgs) -> anyhow::Result<bool> {
+/// Reports the stack; [`Exit::Failure`] when it is not healthy.
+pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let session = Session::connect(global).await?;
     let names = &session.names;
     let settings = Settings {
@@ -74,7 +74,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<bool> {
         "resources": resources,
     });
     print(global.output, &text, &value);
-    Ok(healthy)
+    Ok(if healthy { Exit::Ok } else { Exit::Failure })
 }
 
 fn observed_arch(observed: &stack::Observation) -> Option<crate::aws::function::Arch> {

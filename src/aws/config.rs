@@ -1,0 +1,214 @@
+//! The config object, read and rewritten safely.
+//!
+//! Every rewrite is a pure change applied to what was just read, written back
+//! with `If-Match` on the ETag that was read (or `If-None-Match: *` when there
+//! was no object). When another writer got there first S3 answers 412, and the
+//! change is applied again to the newer config. So concurrent writers never
+//! lose each other's updates, and a change that fails validation writes
+//! nothing.
+
+use std::time::Duration;
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use ddns_handler::config::{Config, ConfigError};
+
+use super::{AwsError, error_code};
+
+/// How many times a change is re-applied after losing a race.
+const ATTEMPTS: u32 = 50;
+
+/// Why a config change was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    /// The change itself refused (unknown host, invalid value, ...).
+    #[error("{0}")]
+    Refused(String),
+    /// The config in S3 is not valid, so it cannot be changed safely.
+    #[error("the config in S3 is invalid, so it was not changed: {0}")]
+    Invalid(#[from] ConfigError),
+    /// S3 failed.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// Other writers kept winning.
+    #[error("the config kept changing underneath ({ATTEMPTS} attempts); try again")]
+    Contended,
+}
+
+/// One version of the config object.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Version {
+    /// The S3 version id.
+    pub id: String,
+    /// When it was written (RFC 3339).
+    pub modified: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Whether it is the current version.
+    pub latest: bool,
+}
+
+/// The config object of a bucket.
+#[derive(Debug, Clone)]
+pub struct ConfigObject<'a> {
+    s3: &'a Client,
+    bucket: &'a str,
+    key: &'a str,
+}
+
+impl<'a> ConfigObject<'a> {
+    /// The object `key` in `bucket`.
+    pub fn new(s3: &'a Client, bucket: &'a str, key: &'a str) -> Self {
+        Self { s3, bucket, key }
+    }
+
+    /// The config and its ETag; `None` if the object does not exist.
+    pub async fn read(&self) -> Result<Option<(Config, String)>, ChangeError> {
+        match self.read_bytes(None).await? {
+            Some((bytes, etag)) => Ok(Some((Config::from_slice(&bytes)?, etag))),
+            None => Ok(None),
+        }
+    }
+
+    async fn read_bytes(&self, version: Option<&str>) -> Result<Option<(Vec<u8>, String)>, AwsError> {
+        let request = self
+            .s3
+            .get_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .set_version_id(version.map(str::to_owned));
+        match request.send().await {
+            Ok(out) => {
+                let etag = out.e_tag().unwrap_or_default().to_owned();
+                let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
+                    operation: "GetObject",
+                    message: e.to_string(),
+                })?;
+                Ok(Some((bytes.into_bytes().to_vec(), etag)))
+            }
+            Err(err) if matches!(error_code(&err), Some("NoSuchKey" | "NoSuchVersion")) => Ok(None),
+            Err(err) if error_code(&err) == Some("NoSuchBucket") => Err(AwsError::Call {
+                operation: "GetObject",
+                message: format!("bucket {} does not exist: run `ddns-ctl deploy` first", self.bucket),
+            }),
+            Err(err) => Err(AwsError::from_sdk("GetObject", err)),
+        }
+    }
+
+    /// Applies `change` to the current config and writes the result back
+    /// conditionally, re-applying it after every lost race. Returns what the
+    /// last application of `change` returned.
+    pub async fn update<T>(
+        &self,
+        mut change: impl FnMut(&mut Config) -> Result<T, ChangeError>,
+    ) -> Result<T, ChangeError> {
+        for attempt in 0..ATTEMPTS {
+            let (mut config, etag) = match self.read().await? {
+                Some((config, etag)) => (config, Some(etag)),
+                None => (Config::default(), None),
+            };
+            let result = change(&mut config)?;
+            // What is written must read back as a valid config.
+            let text = config.to_json_pretty();
+            Config::from_slice(text.as_bytes())?;
+            if self.write(text.into_bytes(), etag.as_deref()).await? {
+                return Ok(result);
+            }
+            tracing::debug!(attempt, "the config changed underneath; re-applying the change");
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(ChangeError::Contended)
+    }
+
+    /// Writes `body` if the object still has `etag` (or, with `None`, still
+    /// does not exist). `Ok(false)` when another writer got there first.
+    async fn write(&self, body: Vec<u8>, etag: Option<&str>) -> Result<bool, AwsError> {
+        let mut put = self
+            .s3
+            .put_object()
+            .bucket(self.bucket)
+            .key(self.key)
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        put = match etag {
+            Some(etag) => put.if_match(etag),
+            None => put.if_none_match("*"),
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            // 412: the precondition failed; 409: a concurrent conditional
+            // write is in flight. Either way, read again.
+            Err(err)
+                if matches!(
+                    error_code(&err),
+                    Some("PreconditionFailed" | "ConditionalRequestConflict")
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(err) => Err(AwsError::from_sdk("PutObject", err)),
+        }
+    }
+
+    /// Every version of the config, newest first.
+    pub async fn history(&self) -> Result<Vec<Version>, AwsError> {
+        let mut versions = Vec::new();
+        let (mut key_marker, mut version_marker) = (None::<String>, None::<String>);
+        loop {
+            let page = self
+                .s3
+                .list_object_versions()
+                .bucket(self.bucket)
+                .prefix(self.key)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take())
+                .send()
+                .await
+                .map_err(AwsError::on("ListObjectVersions"))?;
+            for v in page.versions().iter().filter(|v| v.key() == Some(self.key)) {
+                versions.push(Version {
+                    id: v.version_id().unwrap_or("null").to_owned(),
+                    modified: v
+                        .last_modified()
+                        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+                        .unwrap_or_default(),
+                    size: v.size().unwrap_or_default(),
+                    latest: v.is_latest().unwrap_or_default(),
+                });
+            }
+            if page.is_truncated() != Some(true) {
+                break;
+            }
+            key_marker = page.next_key_marker().map(str::to_owned);
+            version_marker = page.next_version_id_marker().map(str::to_owned);
+        }
+        versions.sort_by(|a, b| b.modified.cmp(&a.modified).then(b.latest.cmp(&a.latest)));
+        Ok(versions)
+    }
+
+    /// Makes version `id` current again, as a new version written
+    /// conditionally on what is current now. The old version must be a valid
+    /// config.
+    pub async fn restore(&self, id: &str) -> Result<(), ChangeError> {
+        let (bytes, _) = self
+            .read_bytes(Some(id))
+            .await?
+            .ok_or_else(|| ChangeError::Refused(format!("there is no version {id} of {}", self.key)))?;
+        let old = Config::from_slice(&bytes)?;
+        self.update(|config| {
+            *config = old.clone();
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// 5 ms, doubling, with jitter so that racing writers spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = 5u64 << attempt.min(6);
+    let mut byte = [0u8; 1];
+    let jitter = getrandom::fill(&mut byte)
+        .map(|()| u64::from(byte[0]) % base.max(1))
+        .unwrap_or(0);
+    Duration::from_millis(base + jitter)
+}

@@ -1,0 +1,112 @@
+//! Route53 hosted zones: which zone holds a host, and what its records hold.
+
+use aws_sdk_route53::Client;
+use ddns_handler::hostname::Hostname;
+
+use super::AwsError;
+
+/// A hosted zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Zone {
+    /// Its id, without `/hostedzone/`.
+    pub id: String,
+    /// Its name, with the trailing dot.
+    pub name: String,
+}
+
+/// The zone whose name is the longest suffix of `host` (all zones, paginated).
+/// Public zones win over private ones of the same name.
+pub async fn find(route53: &Client, host: &Hostname) -> Result<Option<Zone>, AwsError> {
+    let mut best: Option<(usize, bool, Zone)> = None;
+    let mut pages = route53.list_hosted_zones().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for zone in page.map_err(AwsError::on("ListHostedZones"))?.hosted_zones() {
+            if !host.is_within(zone.name()) {
+                continue;
+            }
+            let public = !zone.config().is_some_and(|c| c.private_zone());
+            let rank = (zone.name().len(), public);
+            if best.as_ref().is_none_or(|(len, pub_, _)| rank > (*len, *pub_)) {
+                let id = zone.id().trim_start_matches("/hostedzone/").to_owned();
+                best = Some((
+                    rank.0,
+                    rank.1,
+                    Zone {
+                        id,
+                        name: zone.name().to_owned(),
+                    },
+                ));
+            }
+        }
+    }
+    Ok(best.map(|(_, _, zone)| zone))
+}
+
+/// The zone with this id.
+pub async fn get(route53: &Client, id: &str) -> Result<Zone, AwsError> {
+    let out = route53
+        .get_hosted_zone()
+        .id(id)
+        .send()
+        .await
+        .map_err(AwsError::on("GetHostedZone"))?;
+    let zone = out.hosted_zone().ok_or_else(|| AwsError::Call {
+        operation: "GetHostedZone",
+        message: format!("no hosted zone {id}"),
+    })?;
+    Ok(Zone {
+        id: zone.id().trim_start_matches("/hostedzone/").to_owned(),
+        name: zone.name().to_owned(),
+    })
+}
+
+/// Deletes `name`'s A and AAAA records, exactly as they are; returns the
+/// types deleted.
+pub async fn delete_address_records(route53: &Client, zone_id: &str, name: &str) -> Result<Vec<String>, AwsError> {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+    let out = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(name)
+        .start_record_type(RrType::A)
+        .max_items(2)
+        .send()
+        .await
+        .map_err(AwsError::on("ListResourceRecordSets"))?;
+    let key = ddns_handler::hostname::lookup_key(name);
+    let sets: Vec<_> = out
+        .resource_record_sets()
+        .iter()
+        .filter(|s| ddns_handler::hostname::lookup_key(s.name()) == key)
+        .filter(|s| matches!(s.r#type(), RrType::A | RrType::Aaaa))
+        .cloned()
+        .collect();
+    if sets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let kinds = sets.iter().map(|s| s.r#type().as_str().to_owned()).collect();
+    let mut batch = ChangeBatch::builder().comment("ddns-ctl host remove --delete-records");
+    for set in sets {
+        let change = Change::builder()
+            .action(ChangeAction::Delete)
+            .resource_record_set(set)
+            .build()
+            .map_err(|e| AwsError::Call {
+                operation: "ChangeResourceRecordSets",
+                message: e.to_string(),
+            })?;
+        batch = batch.changes(change);
+    }
+    let batch = batch.build().map_err(|e| AwsError::Call {
+        operation: "ChangeResourceRecordSets",
+        message: e.to_string(),
+    })?;
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(batch)
+        .send()
+        .await
+        .map_err(AwsError::on("ChangeResourceRecordSets"))?;
+    Ok(kinds)
+}

@@ -1,0 +1,156 @@
+//! `ddns-ctl config …`: import a seed-format config, export it redacted,
+//! list its versions and restore one. Writes are conditional, like every
+//! config rewrite.
+
+use anyhow::Context as _;
+use ddns_handler::config::Config;
+use serde_json::{Value, json};
+
+use super::{Session, print};
+use crate::aws::config::ChangeError;
+use crate::cli::{ConfigCommand, GlobalArgs};
+
+/// What an import did.
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    /// Hosts that were new.
+    pub added: Vec<String>,
+    /// Hosts already present with the same settings.
+    pub unchanged: Vec<String>,
+    /// Hosts present with other settings.
+    pub conflicts: Vec<String>,
+    /// Conflicting hosts whose settings were replaced (`--overwrite`).
+    pub overwritten: Vec<String>,
+}
+
+/// Merges `incoming` into `config`.
+pub fn merge(config: &mut Config, incoming: &Config, overwrite: bool) -> ImportReport {
+    let mut report = ImportReport::default();
+    for host in incoming.hosts() {
+        let name = host.name.to_owned();
+        match config.host(host.name).map(|h| h.config.clone()) {
+            None => {
+                config.upsert(host.name, host.config.clone());
+                report.added.push(name);
+            }
+            Some(existing) if existing == *host.config => report.unchanged.push(name),
+            Some(_) if overwrite => {
+                config.upsert(host.name, host.config.clone());
+                report.overwritten.push(name.clone());
+                report.conflicts.push(name);
+            }
+            Some(_) => report.conflicts.push(name),
+        }
+    }
+    report
+}
+
+/// Runs a config subcommand.
+pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<()> {
+    let session = Session::connect(global).await?;
+    let key = session.config_key().await;
+    let object = session.config(&key);
+    match command {
+        ConfigCommand::Import { file, overwrite } => {
+            let text = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            // Invalid input is refused before anything is written.
+            let incoming =
+                Config::from_slice(&text).with_context(|| format!("{} is not a valid config", file.display()))?;
+            let report = object.update(|config| Ok(merge(config, &incoming, overwrite))).await?;
+            session.sync_role(&key).await?;
+            let mut text = format!(
+                "Imported {}: {} added, {} unchanged, {} conflicting",
+                file.display(),
+                report.added.len(),
+                report.unchanged.len(),
+                report.conflicts.len()
+            );
+            text.push_str(if overwrite {
+                " (overwritten).\n"
+            } else {
+                " (kept as they were; --overwrite replaces them).\n"
+            });
+            for host in &report.conflicts {
+                text.push_str(&format!("  conflict: {host}\n"));
+            }
+            print(global.output, &text, &json!(report));
+        }
+        ConfigCommand::Export { show_secrets } => {
+            let config = object.read().await?.map(|(c, _)| c).unwrap_or_default();
+            let mut value: Value = serde_json::from_str(&config.to_json_pretty()).unwrap_or(Value::Null);
+            if !show_secrets && let Some(hosts) = value.as_object_mut() {
+                for host in hosts.values_mut() {
+                    host["shared_secret"] = json!("<redacted>");
+                }
+            }
+            // JSON either way: it is a config file.
+            println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        }
+        ConfigCommand::History => {
+            let versions = object.history().await?;
+            let mut text = format!("{:<36} {:<22} {:>7}\n", "VERSION", "WRITTEN", "BYTES");
+            for v in &versions {
+                text.push_str(&format!(
+                    "{:<36} {:<22} {:>7}{}\n",
+                    v.id,
+                    v.modified,
+                    v.size,
+                    if v.latest { "  (current)" } else { "" }
+                ));
+            }
+            print(global.output, &text, &json!(versions));
+        }
+        ConfigCommand::Restore { version } => {
+            object.restore(&version).await.map_err(|e| match e {
+                ChangeError::Invalid(err) => anyhow::anyhow!("version {version} is not a valid config: {err}"),
+                other => other.into(),
+            })?;
+            session.sync_role(&key).await?;
+            print(
+                global.output,
+                &format!("Version {version} is current again (as a new version).\n"),
+                &json!({ "restored": version }),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(text: &str) -> Config {
+        Config::from_slice(text.as_bytes()).unwrap()
+    }
+
+    fn entry(secret: &str) -> String {
+        format!(
+            r#"{{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":60,"route_53_record_type":"A","shared_secret":"{secret}"}}"#
+        )
+    }
+
+    #[test]
+    fn merging_reports_conflicts_and_keeps_ours_unless_asked() {
+        let ours = format!(r#"{{"a.example.com.":{},"b.example.com.":{}}}"#, entry("1"), entry("2"));
+        let theirs = format!(
+            r#"{{"A.example.com":{},"b.example.com.":{},"c.example.com.":{}}}"#,
+            entry("1"),
+            entry("x"),
+            entry("3")
+        );
+        let mut merged = config(&ours);
+        let report = merge(&mut merged, &config(&theirs), false);
+        assert_eq!(report.added, ["c.example.com."]);
+        assert_eq!(report.unchanged, ["A.example.com"]);
+        assert_eq!(report.conflicts, ["b.example.com."]);
+        assert!(report.overwritten.is_empty());
+        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "2");
+        assert_eq!(merged.len(), 3);
+
+        let mut merged = config(&ours);
+        let report = merge(&mut merged, &config(&theirs), true);
+        assert_eq!(report.overwritten, ["b.example.com."]);
+        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "x");
+    }
+}

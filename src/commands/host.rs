@@ -1,0 +1,296 @@
+//! `ddns-ctl host …`: every change is one conditional rewrite of the config
+//! (see `aws::config`), followed by bringing the role's Route53 permissions
+//! in line with the zones the hosts now use.
+
+use anyhow::Context as _;
+use ddns_handler::config::{Config, HostConfig, RecordKind, Secret};
+use ddns_handler::dns::Dns;
+use ddns_handler::hostname::Hostname;
+use serde_json::{Map, Value, json};
+
+use super::{Session, print};
+use crate::aws::config::ChangeError;
+use crate::aws::{api, zone};
+use crate::cli::{GlobalArgs, HostAddArgs, HostCommand};
+use crate::secret;
+
+/// Runs a host subcommand.
+pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()> {
+    let session = Session::connect(global).await?;
+    let key = session.config_key().await;
+    match command {
+        HostCommand::Add(args) => add(global, &session, &key, args).await,
+        HostCommand::List => list(global, &session, &key).await,
+        HostCommand::Show { host, show_secret } => show(global, &session, &key, &host, show_secret).await,
+        HostCommand::Remove { host, delete_records } => remove(global, &session, &key, &host, delete_records).await,
+        HostCommand::RotateSecret { host } => rotate(global, &session, &key, &host).await,
+        HostCommand::Set { host, ttl, record_type } => {
+            set(global, &session, &key, &host, ttl, record_type.map(Into::into)).await
+        }
+    }
+}
+
+async fn add(global: &GlobalArgs, session: &Session, key: &str, args: HostAddArgs) -> anyhow::Result<()> {
+    let host = Hostname::parse(&args.host)?;
+    let zone = match &args.zone_id {
+        Some(id) => zone::get(&session.clients.route53, id.trim_start_matches("/hostedzone/")).await?,
+        None => zone::find(&session.clients.route53, &host)
+            .await?
+            .with_context(|| format!("no hosted zone in this account holds {host}; create one, or pass --zone-id"))?,
+    };
+    if !host.is_within(&zone.name) {
+        anyhow::bail!("{host} is not inside zone {} ({})", zone.name, zone.id);
+    }
+    let secret = if args.secret_stdin {
+        let secret = secret::read_stdin().context("cannot read the secret from standard input")?;
+        if secret.len() < 16 {
+            anyhow::bail!("the secret from standard input is shorter than 16 characters");
+        }
+        secret
+    } else {
+        secret::generate().context("the system's random number generator failed")?
+    };
+    let entry = HostConfig {
+        aws_region: session.names.region.clone(),
+        route_53_zone_id: zone.id.clone(),
+        route_53_record_ttl: args.ttl,
+        route_53_record_type: args.record_type.into(),
+        shared_secret: Secret::new(secret.clone()),
+        allow_private_addresses: args.allow_private_addresses,
+        username: None,
+        extra: Map::new(),
+    };
+    Config::check(host.as_str(), &entry)?;
+    session
+        .config(key)
+        .update(|config| {
+            if config.host(host.as_str()).is_some() {
+                return Err(ChangeError::Refused(format!(
+                    "{host} is already a host; use `ddns-ctl host set` or `host rotate-secret`"
+                )));
+            }
+            config.upsert(host.as_str(), entry.clone());
+            Ok(())
+        })
+        .await?;
+    let deployed = session.sync_role(key).await?;
+    let endpoint = api::endpoint(&session.clients.apigateway, &session.names).await?;
+
+    let endpoint_text = endpoint
+        .clone()
+        .unwrap_or_else(|| "https://API.execute-api.REGION.amazonaws.com/prod/".into());
+    let mut text = format!(
+        "Added {host} (zone {}, {}, TTL {}).\n\nSecret, shown this once; store it now:\n  {secret}\n\n",
+        zone.name, entry.route_53_record_type, entry.route_53_record_ttl
+    );
+    text.push_str(&format!(
+        "Update it from the host with:\n  ddns-ctl update --url {endpoint_text} --hostname {host} --secret-file /etc/ddns-ctl/secret\n\
+         or with curl (dyndns2):\n  curl -u '{host}:{secret}' '{endpoint_text}nic/update?hostname={host}'\n\
+         Ready-made setups: ddns-ctl client-config {host} --format sh|systemd|cron|ddclient|inadyn|fritzbox|opnsense|openwrt|unifi\n"
+    ));
+    if !deployed {
+        text.push_str("\nNote: the stack is not deployed yet; run `ddns-ctl deploy`.\n");
+    }
+    print(
+        global.output,
+        &text,
+        &json!({ "host": host.as_str(), "zone_id": zone.id, "zone": zone.name, "type": entry.route_53_record_type,
+                 "ttl": entry.route_53_record_ttl, "secret": secret, "endpoint": endpoint }),
+    );
+    Ok(())
+}
+
+async fn read(session: &Session, key: &str) -> anyhow::Result<Config> {
+    Ok(session.config(key).read().await?.map(|(c, _)| c).unwrap_or_default())
+}
+
+/// A host's settings and current records, without its secret unless asked.
+async fn describe(dns: &Dns, name: &str, host: &HostConfig, with_secret: bool) -> Value {
+    let current = dns.current(host.zone_id(), name, host.route_53_record_type).await;
+    let records = match current {
+        Ok(current) => json!({ "A": current.a, "AAAA": current.aaaa }),
+        Err(err) => json!({ "error": err.to_string() }),
+    };
+    let mut value = json!({
+        "host": name,
+        "zone_id": host.zone_id(),
+        "type": host.route_53_record_type,
+        "ttl": host.route_53_record_ttl,
+        "allow_private_addresses": host.allow_private_addresses,
+        "records": records,
+    });
+    if let Some(username) = &host.username {
+        value["username"] = json!(username);
+    }
+    if with_secret {
+        value["secret"] = json!(host.shared_secret.expose());
+    }
+    value
+}
+
+fn records_text(value: &Value) -> String {
+    if let Some(err) = value["records"]["error"].as_str() {
+        return format!("(cannot read: {err})");
+    }
+    let values: Vec<&str> = ["A", "AAAA"]
+        .iter()
+        .flat_map(|t| value["records"][t].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    if values.is_empty() {
+        "-".to_owned()
+    } else {
+        values.join(", ")
+    }
+}
+
+async fn list(global: &GlobalArgs, session: &Session, key: &str) -> anyhow::Result<()> {
+    let config = read(session, key).await?;
+    let dns = Dns::new(session.clients.route53.clone());
+    let mut rows = Vec::new();
+    for host in config.hosts() {
+        rows.push(describe(&dns, host.name, host.config, false).await);
+    }
+    let mut text = format!(
+        "{:<40} {:<24} {:<5} {:>6}  {}\n",
+        "HOST", "ZONE", "TYPE", "TTL", "CURRENT"
+    );
+    for row in &rows {
+        text.push_str(&format!(
+            "{:<40} {:<24} {:<5} {:>6}  {}\n",
+            row["host"].as_str().unwrap_or_default(),
+            row["zone_id"].as_str().unwrap_or_default(),
+            row["type"].as_str().unwrap_or_default(),
+            row["ttl"].as_i64().unwrap_or_default(),
+            records_text(row)
+        ));
+    }
+    if rows.is_empty() {
+        text = "No hosts yet: add one with `ddns-ctl host add HOST`.\n".to_owned();
+    }
+    print(global.output, &text, &Value::Array(rows));
+    Ok(())
+}
+
+async fn show(global: &GlobalArgs, session: &Session, key: &str, name: &str, show_secret: bool) -> anyhow::Result<()> {
+    let config = read(session, key).await?;
+    let host = config
+        .host(name)
+        .with_context(|| format!("{name} is not a host of stack {}", session.names.stack))?;
+    let dns = Dns::new(session.clients.route53.clone());
+    let value = describe(&dns, host.name, host.config, show_secret).await;
+    let mut text = format!(
+        "{}\n  zone     {}\n  type     {}\n  ttl      {}\n  current  {}\n  private  {}\n",
+        host.name,
+        host.config.zone_id(),
+        host.config.route_53_record_type,
+        host.config.route_53_record_ttl,
+        records_text(&value),
+        if host.config.allow_private_addresses {
+            "allowed"
+        } else {
+            "refused"
+        },
+    );
+    text.push_str(&match show_secret {
+        true => format!("  secret   {}\n", host.config.shared_secret.expose()),
+        false => "  secret   (hidden; --show-secret prints it)\n".to_owned(),
+    });
+    print(global.output, &text, &value);
+    Ok(())
+}
+
+async fn remove(
+    global: &GlobalArgs,
+    session: &Session,
+    key: &str,
+    name: &str,
+    delete_records: bool,
+) -> anyhow::Result<()> {
+    let removed = session
+        .config(key)
+        .update(|config| {
+            config
+                .remove(name)
+                .ok_or_else(|| ChangeError::Refused(format!("{name} is not a host of stack {}", session.names.stack)))
+        })
+        .await?;
+    let (removed_name, removed_host) = removed;
+    session.sync_role(key).await?;
+    let mut deleted = Vec::new();
+    if delete_records {
+        deleted = zone::delete_address_records(&session.clients.route53, removed_host.zone_id(), &removed_name).await?;
+    }
+    let text = match (delete_records, deleted.is_empty()) {
+        (false, _) => format!("Removed {removed_name}; its DNS records were left as they are.\n"),
+        (true, true) => format!("Removed {removed_name}; it had no A or AAAA records.\n"),
+        (true, false) => format!(
+            "Removed {removed_name} and deleted its {} record(s).\n",
+            deleted.join(" and ")
+        ),
+    };
+    print(
+        global.output,
+        &text,
+        &json!({ "removed": removed_name, "deleted_records": deleted }),
+    );
+    Ok(())
+}
+
+async fn rotate(global: &GlobalArgs, session: &Session, key: &str, name: &str) -> anyhow::Result<()> {
+    let secret = secret::generate().context("the system's random number generator failed")?;
+    let host = session
+        .config(key)
+        .update(|config| {
+            let host = config.host_mut(name).ok_or_else(|| {
+                ChangeError::Refused(format!("{name} is not a host of stack {}", session.names.stack))
+            })?;
+            host.shared_secret = Secret::new(secret.clone());
+            Ok(config.host(name).map(|h| h.name.to_owned()).unwrap_or_default())
+        })
+        .await?;
+    let text =
+        format!("New secret for {host}, shown this once; the old one stops working within seconds:\n  {secret}\n");
+    print(global.output, &text, &json!({ "host": host, "secret": secret }));
+    Ok(())
+}
+
+async fn set(
+    global: &GlobalArgs,
+    session: &Session,
+    key: &str,
+    name: &str,
+    ttl: Option<i64>,
+    kind: Option<RecordKind>,
+) -> anyhow::Result<()> {
+    if ttl.is_none() && kind.is_none() {
+        anyhow::bail!("nothing to change: pass --ttl and/or --type");
+    }
+    let (host, entry) = session
+        .config(key)
+        .update(|config| {
+            let host = config.host_mut(name).ok_or_else(|| {
+                ChangeError::Refused(format!("{name} is not a host of stack {}", session.names.stack))
+            })?;
+            if let Some(ttl) = ttl {
+                host.route_53_record_ttl = ttl;
+            }
+            if let Some(kind) = kind {
+                host.route_53_record_type = kind;
+            }
+            let entry = host.clone();
+            Config::check(name, &entry).map_err(|e| ChangeError::Refused(e.to_string()))?;
+            Ok((config.host(name).map(|h| h.name.to_owned()).unwrap_or_default(), entry))
+        })
+        .await?;
+    let text = format!(
+        "{host}: type {}, TTL {} (applied with its next update).\n",
+        entry.route_53_record_type, entry.route_53_record_ttl
+    );
+    print(
+        global.output,
+        &text,
+        &json!({ "host": host, "type": entry.route_53_record_type, "ttl": entry.route_53_record_ttl }),
+    );
+    Ok(())
+}
