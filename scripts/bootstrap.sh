@@ -15,15 +15,18 @@ mkdir -p "$cache"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-# System tools: curl and shasum (perl) drive the seed client tests.
+# System tools: curl and shasum (perl) drive the seed client tests; ddclient
+# and inadyn are the real dyndns2 clients the client tests run.
 missing=()
 command -v curl >/dev/null || missing+=(curl)
 command -v shasum >/dev/null || missing+=(perl)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
+command -v ddclient >/dev/null || missing+=(ddclient)
+command -v inadyn >/dev/null || missing+=(inadyn)
 if ((${#missing[@]})); then
     say "installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then
-        apt-get update -qq && apt-get install -y -qq "${missing[@]}"
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
     else
         echo "please install: ${missing[*]}" >&2
         exit 1

@@ -156,6 +156,11 @@ pub struct ServeArgs {
     #[arg(long)]
     pub trust_forwarded_for: bool,
 
+    /// Also answer below /STAGE/, like the deployed API, so a client set up
+    /// for the stage URL works unchanged ("" turns it off).
+    #[arg(long, default_value = "prod", value_name = "STAGE")]
+    pub stage: String,
+
     /// Write the bound address to this file once listening (useful with
     /// --listen 127.0.0.1:0).
     #[arg(long, value_name = "FILE")]
@@ -357,7 +362,8 @@ pub enum ConfigCommand {
     /// Example: ddns-ctl config restore 3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY
     Restore {
         /// The version id, from `config history`.
-        version: String,
+        #[arg(value_name = "VERSION")]
+        version_id: String,
     },
 }
 
@@ -428,4 +434,16 @@ pub struct UpdateArgs {
     /// Keep running, updating this often (e.g. 5m), backing off on errors.
     #[arg(long, value_name = "INTERVAL", value_parser = humantime::parse_duration)]
     pub every: Option<std::time::Duration>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }

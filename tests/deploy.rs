@@ -1,134 +1,16 @@
 //! `ddns-ctl deploy`, `status` and `teardown`, driven as a user runs them:
 //! the built binary against moto, every resource read back with the SDK.
 
-use std::io::{Cursor, Write as _};
-use std::path::PathBuf;
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
-use aws_config::SdkConfig;
-use ddns_testkit::{Moto, REGION, unique};
+use common::{ACCOUNT, Aws, Stack, decode, package};
+use ddns_testkit::{Moto, REGION};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-
-const ACCOUNT: &str = "123456789012";
-
-/// A deployable package: a zip with an executable `bootstrap`.
-fn package(dir: &std::path::Path, mode: u32) -> PathBuf {
-    let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default().unix_permissions(mode);
-    zip.start_file("bootstrap", options).unwrap();
-    zip.write_all(b"\x7fELF not really").unwrap();
-    let path = dir.join(format!("bootstrap-{mode:o}.zip"));
-    std::fs::write(&path, zip.finish().unwrap().into_inner()).unwrap();
-    path
-}
-
-struct Stack<'m> {
-    moto: &'m Moto,
-    name: String,
-    dir: PathBuf,
-    zip: PathBuf,
-}
-
-impl<'m> Stack<'m> {
-    fn new(moto: &'m Moto) -> Self {
-        // Stack names are at most 20 characters.
-        let name = unique("t").replace('-', "").chars().take(20).collect::<String>();
-        let dir = std::env::temp_dir().join(unique("ddns-deploy"));
-        std::fs::create_dir_all(&dir).unwrap();
-        let zip = package(&dir, 0o755);
-        Self { moto, name, dir, zip }
-    }
-
-    fn cli(&self) -> Command {
-        let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
-        cmd.envs(self.moto.env())
-            .env_remove("RUST_LOG")
-            .args(["--name", &self.name]);
-        cmd
-    }
-
-    fn deploy(&self, extra: &[&str]) -> std::process::Output {
-        let out = self
-            .cli()
-            .args(["--output", "json", "deploy", "--yes", "--handler-zip"])
-            .arg(&self.zip)
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "deploy failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out
-    }
-
-    fn bucket(&self) -> String {
-        format!("ddns-ctl-{}-{ACCOUNT}-{REGION}", self.name)
-    }
-    fn role(&self) -> String {
-        format!("ddns-ctl-{}-{REGION}", self.name)
-    }
-    fn function(&self) -> String {
-        format!("ddns-ctl-{}", self.name)
-    }
-}
-
-struct Aws {
-    iam: aws_sdk_iam::Client,
-    s3: aws_sdk_s3::Client,
-    lambda: aws_sdk_lambda::Client,
-    apigateway: aws_sdk_apigateway::Client,
-    route53: aws_sdk_route53::Client,
-}
-
-impl Aws {
-    async fn new(moto: &Moto) -> Self {
-        let sdk: SdkConfig = moto.sdk_config().await;
-        Self {
-            iam: aws_sdk_iam::Client::new(&sdk),
-            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
-            lambda: aws_sdk_lambda::Client::new(&sdk),
-            apigateway: aws_sdk_apigateway::Client::new(&sdk),
-            route53: aws_sdk_route53::Client::new(&sdk),
-        }
-    }
-
-    async fn zone(&self) -> (String, String) {
-        let name = format!("{}.test.", unique("zone"));
-        let out = self
-            .route53
-            .create_hosted_zone()
-            .name(&name)
-            .caller_reference(unique("ref"))
-            .send()
-            .await
-            .unwrap();
-        let id = out
-            .hosted_zone()
-            .unwrap()
-            .id()
-            .trim_start_matches("/hostedzone/")
-            .to_owned();
-        (id, name)
-    }
-
-    async fn api_ids(&self, stack: &str) -> Vec<String> {
-        let apis = self.apigateway.get_rest_apis().limit(500).send().await.unwrap();
-        apis.items()
-            .iter()
-            .filter(|a| a.tags().and_then(|t| t.get("ddns-ctl:stack")).map(String::as_str) == Some(stack))
-            .map(|a| a.id().unwrap().to_owned())
-            .collect()
-    }
-}
-
-fn decode(document: &str) -> Value {
-    serde_json::from_str(&percent_encoding::percent_decode_str(document).decode_utf8_lossy()).unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn deploy_creates_every_resource_as_specified() {

@@ -8,7 +8,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Request, RequestExt};
 use tower::ServiceBuilder;
 
-use crate::router::{CallerIp, router};
+use crate::router::{CallerIp, router, strip_stage};
 use crate::service::Service;
 
 /// Runs the function until the Lambda runtime stops it.
@@ -39,32 +39,8 @@ pub fn from_api_gateway(mut request: Request) -> Request {
     if let Some(ip) = source_ip {
         request.extensions_mut().insert(CallerIp(ip.to_canonical()));
     }
-    if let Some(stage) = stage {
-        strip_stage(&mut request, &stage);
+    if let Some(uri) = stage.and_then(|stage| strip_stage(request.uri(), &stage)) {
+        *request.uri_mut() = uri;
     }
     request
-}
-
-fn strip_stage(request: &mut Request, stage: &str) {
-    let uri = request.uri();
-    let path = uri.path();
-    let prefix = format!("/{stage}");
-    let Some(rest) = path.strip_prefix(&prefix) else {
-        return;
-    };
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return;
-    }
-    let rest = if rest.is_empty() { "/" } else { rest };
-    let path_and_query = match uri.query() {
-        Some(query) => format!("{rest}?{query}"),
-        None => rest.to_owned(),
-    };
-    let mut parts = uri.clone().into_parts();
-    if let Ok(pq) = path_and_query.parse() {
-        parts.path_and_query = Some(pq);
-        if let Ok(new_uri) = axum::http::Uri::from_parts(parts) {
-            *request.uri_mut() = new_uri;
-        }
-    }
 }

@@ -10,16 +10,19 @@ use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use tokio::net::TcpListener;
 
-use crate::router::{CallerIp, router};
+use crate::router::{CallerIp, router, strip_stage};
 use crate::service::Service;
 
-/// How the local server decides who the caller is.
-#[derive(Debug, Clone, Copy, Default)]
+/// How the local server decides who the caller is, and its URL layout.
+#[derive(Debug, Clone, Default)]
 pub struct LocalOptions {
     /// Take the caller from the last `X-Forwarded-For` entry, as a reverse
     /// proxy in front of this server appends it. Off by default: without a
     /// proxy, any client could claim any address.
     pub trust_forwarded_for: bool,
+    /// Also answer below `/{stage}/`, as the deployed API does, so that a
+    /// client configured for the stage URL works here unchanged.
+    pub stage: Option<String>,
 }
 
 /// Serves until `shutdown` completes.
@@ -29,7 +32,11 @@ pub async fn serve(
     options: LocalOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(service).layer(from_fn_with_state(options, caller_from_connection));
+    // The middleware wraps the whole router (as an outer fallback), so that
+    // the path it rewrites is the one the inner router then routes.
+    let app = axum::Router::new()
+        .fallback_service(router(service))
+        .layer(from_fn_with_state(options, caller_from_connection));
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
@@ -47,6 +54,13 @@ async fn caller_from_connection(
         .flatten();
     let caller = forwarded.unwrap_or(peer.ip()).to_canonical();
     request.extensions_mut().insert(CallerIp(caller));
+    if let Some(uri) = options
+        .stage
+        .as_deref()
+        .and_then(|stage| strip_stage(request.uri(), stage))
+    {
+        *request.uri_mut() = uri;
+    }
     next.run(request).await
 }
 

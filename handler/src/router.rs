@@ -29,6 +29,24 @@ pub fn router(service: Arc<Service>) -> Router {
         .with_state(service)
 }
 
+/// `uri` without a leading `/{stage}` segment, or `None` if it has none.
+/// API Gateway URLs put the stage first (`/prod/nic/update`); both front
+/// doors route on what follows it.
+pub fn strip_stage(uri: &axum::http::Uri, stage: &str) -> Option<axum::http::Uri> {
+    let rest = uri.path().strip_prefix('/')?.strip_prefix(stage)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{rest}?{query}"),
+        None => rest.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse().ok()?);
+    axum::http::Uri::from_parts(parts).ok()
+}
+
 /// The caller's address, as the front door set it.
 fn caller(request: &axum::extract::Request) -> Option<IpAddr> {
     request.extensions().get::<CallerIp>().map(|c| c.0)
@@ -81,5 +99,27 @@ async fn myip(request: axum::extract::Request) -> Response {
     match caller(&request) {
         Some(ip) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{ip}\n")).into_response(),
         None => unknown_caller(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stage_comes_off_the_front_only() {
+        let strip = |uri: &str| strip_stage(&uri.parse().unwrap(), "prod").map(|u| u.to_string());
+        assert_eq!(
+            strip("/prod/nic/update?hostname=h").as_deref(),
+            Some("/nic/update?hostname=h")
+        );
+        assert_eq!(strip("/prod?mode=get").as_deref(), Some("/?mode=get"));
+        assert_eq!(strip("/prod/").as_deref(), Some("/"));
+        assert_eq!(
+            strip("https://x.example/prod/myip").as_deref(),
+            Some("https://x.example/myip")
+        );
+        assert_eq!(strip("/production/x"), None);
+        assert_eq!(strip("/nic/update"), None);
     }
 }

@@ -279,3 +279,37 @@ async fn myip_answers_in_plain_text() {
     );
     assert_eq!(response.text().await.unwrap(), "127.0.0.1\n");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_local_server_answers_below_the_stage_like_the_deployed_api() {
+    let (fx, names) = fixture_with(&[("home", "A", json!({}))]).await;
+    let options = ddns_handler::local::LocalOptions {
+        stage: Some("prod".into()),
+        ..Default::default()
+    };
+    let server = support::serve_with(&fx, "127.0.0.1:0", std::time::Duration::ZERO, options).await;
+    let reply = update(
+        &format!("{}/prod", server.url),
+        &format!("hostname={}", names[0]),
+        Some((&names[0], SECRET)),
+    )
+    .await;
+    assert_eq!(reply.body, "good 127.0.0.1\n");
+    assert_eq!(
+        reqwest::get(format!("{}/prod/myip", server.url))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "127.0.0.1\n"
+    );
+    // Paths without the stage keep working.
+    let reply = update(
+        &server.url,
+        &format!("hostname={}", names[0]),
+        Some((&names[0], SECRET)),
+    )
+    .await;
+    assert_eq!(reply.body, "nochg 127.0.0.1\n");
+}

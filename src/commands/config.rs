@@ -100,7 +100,7 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
             }
             print(global.output, &text, &json!(versions));
         }
-        ConfigCommand::Restore { version } => {
+        ConfigCommand::Restore { version_id: version } => {
             object.restore(&version).await.map_err(|e| match e {
                 ChangeError::Invalid(err) => anyhow::anyhow!("version {version} is not a valid config: {err}"),
                 other => other.into(),

@@ -36,6 +36,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     }
     let options = LocalOptions {
         trust_forwarded_for: args.trust_forwarded_for,
+        stage: Some(args.stage).filter(|s| !s.is_empty()),
     };
     local::serve(listener, service, options, shutdown_signal())
         .await

@@ -28,7 +28,7 @@ pub async fn serve_with(fixture: &Fixture, bind: &str, max_age: Duration, option
     let listener = tokio::net::TcpListener::bind(bind).await.expect("bind");
     let addr: SocketAddr = listener.local_addr().expect("addr");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(local::serve(listener, Arc::clone(&service), options, async {
+    tokio::spawn(local::serve(listener, Arc::clone(&service), options.clone(), async {
         let _ = stopped.await;
     }));
     let url = match addr {

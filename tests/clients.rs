@@ -1,0 +1,195 @@
+//! Real clients against `ddns-ctl serve` on moto, configured from
+//! `ddns-ctl client-config`: the generated shell script, `ddns-ctl update`
+//! with both protocols, ddclient and inadyn.
+
+mod common;
+
+use std::process::Command;
+
+use assert_cmd::prelude::*;
+use common::{Aws, Serve, Stack, deployed, record};
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// Adds a host that may publish loopback addresses; returns its secret.
+fn add_host(stack: &Stack<'_>, host: &str, kind: &str) -> String {
+    let out = stack
+        .cli()
+        .args([
+            "--output",
+            "json",
+            "host",
+            "add",
+            host,
+            "--allow-private-addresses",
+            "--type",
+            kind,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let added: Value = serde_json::from_slice(&out.stdout).unwrap();
+    added["secret"].as_str().unwrap().to_owned()
+}
+
+fn client_config(stack: &Stack<'_>, host: &str, format: &str, serve: &Serve) -> String {
+    let out = stack
+        .cli()
+        .args(["client-config", host, "--format", format, "--url", &serve.url()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+async fn reset(aws: &Aws, zone_id: &str, host: &str) {
+    use aws_sdk_route53::types::*;
+    let set = ResourceRecordSet::builder()
+        .name(host)
+        .r#type(RrType::A)
+        .ttl(60)
+        .resource_records(ResourceRecord::builder().value("198.51.100.1").build().unwrap())
+        .build()
+        .unwrap();
+    let change = Change::builder()
+        .action(ChangeAction::Upsert)
+        .resource_record_set(set)
+        .build()
+        .unwrap();
+    aws.route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_shell_script_updates_the_host() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("sh.{zone}");
+    add_host(&stack, &host, "A");
+    reset(&aws, &zone_id, &host).await;
+    let serve = Serve::start(&stack);
+    let script = stack.dir.join("update.sh");
+    std::fs::write(&script, client_config(&stack, &host, "sh", &serve)).unwrap();
+    let out = Command::new("sh").arg(&script).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("has been set to 127.0.0.1"));
+    assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ddns_ctl_update_speaks_both_protocols() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("upd.{zone}");
+    let secret = add_host(&stack, &host, "A");
+    let serve = Serve::start(&stack);
+    let secret_file = stack.dir.join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let update = |protocol: &str| {
+        let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
+        cmd.args([
+            "update",
+            "--url",
+            &serve.url(),
+            "--hostname",
+            &host,
+            "--protocol",
+            protocol,
+            "--secret-file",
+        ])
+        .arg(&secret_file);
+        cmd
+    };
+    for protocol in ["seed", "dyndns2"] {
+        reset(&aws, &zone_id, &host).await;
+        update(protocol)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(&host));
+        assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"], "{protocol}");
+        // Nothing to do: quiet, and still success.
+        update(protocol).assert().success().stdout("");
+    }
+    // A wrong secret is refused: exit 3, and the record stays.
+    reset(&aws, &zone_id, &host).await;
+    Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .env("DDNS_SECRET", "wrong")
+        .args(["update", "--url", &serve.url(), "--hostname", &host])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("refused"));
+    assert_eq!(record(&aws, &zone_id, &host, "A").await, ["198.51.100.1"]);
+    // No secret at all is a usage error that names the fix.
+    Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .env_remove("DDNS_SECRET")
+        .args(["update", "--url", &serve.url(), "--hostname", &host])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--secret-file"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ddclient_updates_the_host() {
+    if Command::new("ddclient").arg("-help").output().is_err() {
+        panic!("ddclient is not installed: run scripts/bootstrap.sh");
+    }
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("ddclient.{zone}");
+    add_host(&stack, &host, "A");
+    reset(&aws, &zone_id, &host).await;
+    let serve = Serve::start(&stack);
+    let conf = stack.dir.join("ddclient.conf");
+    std::fs::write(&conf, client_config(&stack, &host, "ddclient", &serve)).unwrap();
+    let out = Command::new("ddclient")
+        .args(["-daemon=0", "-foreground", "-verbose", "-noquiet", "-file"])
+        .arg(&conf)
+        .arg("-cache")
+        .arg(stack.dir.join("ddclient.cache"))
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        record(&aws, &zone_id, &host, "A").await,
+        ["127.0.0.1"],
+        "ddclient said:\n{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn inadyn_updates_the_host() {
+    if Command::new("inadyn").arg("--version").output().is_err() {
+        panic!("inadyn is not installed: run scripts/bootstrap.sh");
+    }
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("inadyn.{zone}");
+    add_host(&stack, &host, "A");
+    reset(&aws, &zone_id, &host).await;
+    let serve = Serve::start(&stack);
+    let conf = stack.dir.join("inadyn.conf");
+    std::fs::write(&conf, client_config(&stack, &host, "inadyn", &serve)).unwrap();
+    let out = Command::new("inadyn")
+        .args(["--once", "--foreground", "--no-pidfile", "-l", "debug", "-f"])
+        .arg(&conf)
+        .arg(format!("--cache-dir={}", stack.dir.join("inadyn-cache").display()))
+        .output()
+        .unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        record(&aws, &zone_id, &host, "A").await,
+        ["127.0.0.1"],
+        "inadyn said:\n{log}"
+    );
+}

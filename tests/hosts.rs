@@ -1,0 +1,363 @@
+//! `ddns-ctl host …` and `config …` against a stack deployed on moto.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use assert_cmd::prelude::*;
+use common::{Serve, config, decode, deployed, record};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+use sha2::Digest as _;
+
+fn json_of(out: &std::process::Output) -> Value {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn seed_set(serve: &Serve, host: &str, secret: &str) -> u16 {
+    let hash = hex::encode(sha2::Sha256::digest(format!("127.0.0.1{host}{secret}").as_bytes()));
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{}?mode=set&hostname={host}&hash={hash}", serve.url()))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn twenty_concurrent_host_adds_all_land() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            stack
+                .cli()
+                .args(["-q", "host", "add", &format!("h{i}.{zone}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let config = config(&aws, &stack).await;
+    let hosts = config.as_object().unwrap();
+    assert_eq!(hosts.len(), 20, "lost updates: {:?}", hosts.keys().collect::<Vec<_>>());
+    for i in 0..20 {
+        assert!(hosts.contains_key(&format!("h{i}.{zone}")), "h{i} missing");
+    }
+    // The role may now change records in that zone, and only there.
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name(stack.role())
+        .policy_name("ddns-ctl")
+        .send()
+        .await
+        .unwrap();
+    let policy = decode(policy.policy_document());
+    let route53 = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "HostRecords")
+        .unwrap();
+    assert_eq!(
+        route53["Resource"],
+        json!([format!("arn:aws:route53:::hostedzone/{zone_id}")])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_host_from_add_to_remove() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("home.{zone}");
+
+    // add: the secret comes once, in the output.
+    let added = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "host", "add", &host, "--allow-private-addresses"])
+            .output()
+            .unwrap(),
+    );
+    let secret = added["secret"].as_str().unwrap().to_owned();
+    assert_eq!(secret.len(), 43);
+    assert_eq!(added["zone_id"], zone_id);
+    assert_eq!(config(&aws, &stack).await[&host]["shared_secret"], secret.as_str());
+
+    // Adding it again, or a name that is not a host, changes nothing.
+    let before = aws
+        .s3
+        .head_object()
+        .bucket(stack.bucket())
+        .key("config.json")
+        .send()
+        .await
+        .unwrap();
+    stack
+        .cli()
+        .args(["host", "add", &host])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already a host"));
+    stack
+        .cli()
+        .args(["host", "add", "not_a_host"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not fully qualified"));
+    stack
+        .cli()
+        .args(["host", "add", "home.elsewhere.invalid"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no hosted zone"));
+    stack
+        .cli()
+        .args(["host", "add", &format!("x.{zone}"), "--ttl=-5"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("route_53_record_ttl"));
+    let after = aws
+        .s3
+        .head_object()
+        .bucket(stack.bucket())
+        .key("config.json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.e_tag(), after.e_tag(), "a refused change wrote the config");
+
+    // list and show never print the secret unless asked.
+    let listed = stack.cli().args(["host", "list"]).output().unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(text.contains(&host) && !text.contains(&secret), "{text}");
+    let listed = json_of(&stack.cli().args(["--output", "json", "host", "list"]).output().unwrap());
+    assert!(!listed.to_string().contains(&secret));
+    assert_eq!(listed[0]["type"], "A");
+    stack
+        .cli()
+        .args(["host", "show", &host])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&secret).not());
+    stack
+        .cli()
+        .args(["host", "show", &host, "--show-secret"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(&secret));
+
+    // The secret works against the service; after rotation only the new one does.
+    let serve = Serve::start(&stack);
+    assert_eq!(seed_set(&serve, &host, &secret), 200);
+    assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"]);
+    let rotated = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "host", "rotate-secret", &host])
+            .output()
+            .unwrap(),
+    );
+    let new_secret = rotated["secret"].as_str().unwrap();
+    assert_ne!(new_secret, secret);
+    assert_eq!(seed_set(&serve, &host, &secret), 403);
+    assert_eq!(seed_set(&serve, &host, new_secret), 200);
+
+    // set changes TTL and type; bad values change nothing.
+    stack
+        .cli()
+        .args(["host", "set", &host, "--ttl", "300", "--type", "dual"])
+        .assert()
+        .success();
+    let entry = &config(&aws, &stack).await[&host];
+    assert_eq!(
+        (
+            entry["route_53_record_ttl"].clone(),
+            entry["route_53_record_type"].clone()
+        ),
+        (json!(300), json!("dual"))
+    );
+    stack
+        .cli()
+        .args(["host", "set", &host])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("nothing to change"));
+    stack
+        .cli()
+        .args(["host", "set", "nobody.example.com"])
+        .args(["--ttl", "5"])
+        .assert()
+        .code(1);
+
+    // remove keeps the records unless asked.
+    let other = format!("other.{zone}");
+    stack
+        .cli()
+        .args(["-q", "host", "add", &other, "--allow-private-addresses"])
+        .assert()
+        .success();
+    stack.cli().args(["host", "remove", &other]).assert().success();
+    stack
+        .cli()
+        .args(["host", "remove", &host, "--delete-records"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("deleted its A record"));
+    assert!(record(&aws, &zone_id, &host, "A").await.is_empty());
+    assert_eq!(config(&aws, &stack).await, json!({}));
+    stack
+        .cli()
+        .args(["host", "remove", &host])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not a host"));
+    // With no hosts left, the role has no Route53 access at all.
+    let policy = aws
+        .iam
+        .get_role_policy()
+        .role_name(stack.role())
+        .policy_name("ddns-ctl")
+        .send()
+        .await
+        .unwrap();
+    assert!(!decode(policy.policy_document()).to_string().contains("route53"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_can_come_from_stdin() {
+    let (stack, aws, _, zone) = deployed().await;
+    let host = format!("piped.{zone}");
+    let mut child = stack
+        .cli()
+        .args(["-q", "host", "add", &host, "--secret-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-secret-from-a-password-manager\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(
+        config(&aws, &stack).await[&host]["shared_secret"],
+        "a-secret-from-a-password-manager"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn import_export_history_and_restore() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let kept = format!("kept.{zone}");
+    stack.cli().args(["-q", "host", "add", &kept]).assert().success();
+    let seed_entry = |secret: &str| {
+        json!({ "aws_region": "us-east-1", "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
+                "route_53_record_type": "A", "shared_secret": secret, "allow_private_addresses": true })
+    };
+    let file = stack.dir.join("seed-config.json");
+    let imported = format!("host1.{zone}");
+    std::fs::write(
+        &file,
+        json!({ &imported: seed_entry("SHARED_SECRET_1"), &kept: seed_entry("other") }).to_string(),
+    )
+    .unwrap();
+
+    let report = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "config", "import"])
+            .arg(&file)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(report["added"], json!([imported]));
+    assert_eq!(report["conflicts"], json!([kept]));
+    let current = config(&aws, &stack).await;
+    assert_ne!(
+        current[&kept]["shared_secret"], "other",
+        "a conflict must not overwrite without --overwrite"
+    );
+    assert_eq!(current[&imported]["shared_secret"], "SHARED_SECRET_1");
+
+    // An invalid file is refused before anything is written.
+    let bad = stack.dir.join("bad.json");
+    std::fs::write(&bad, r#"{"x.example.com.": {"aws_region": "r"}}"#).unwrap();
+    stack
+        .cli()
+        .args(["config", "import"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not a valid config"));
+
+    // The blog post's client works against the imported host.
+    let serve = Serve::start(&stack);
+    let client = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed_client.sh");
+    let out = Command::new("bash")
+        .args([
+            client,
+            &imported,
+            "SHARED_SECRET_1",
+            &format!("{}/prod", serve.addr),
+            "http",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("has been set to 127.0.0.1"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // export redacts secrets unless asked.
+    stack
+        .cli()
+        .args(["config", "export"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("<redacted>").and(predicate::str::contains("SHARED_SECRET_1").not()));
+    stack
+        .cli()
+        .args(["config", "export", "--show-secrets"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("SHARED_SECRET_1"));
+
+    // history lists every version; restoring the one before the import
+    // brings that config back, as a new version.
+    let history = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "config", "history"])
+            .output()
+            .unwrap(),
+    );
+    let versions = history.as_array().unwrap();
+    assert!(versions.len() >= 3, "{history}");
+    assert_eq!(versions[0]["latest"], true);
+    let before_import = versions[1]["id"].as_str().unwrap();
+    stack
+        .cli()
+        .args(["config", "restore", before_import])
+        .assert()
+        .success();
+    let restored = config(&aws, &stack).await;
+    assert!(
+        restored.get(&imported).is_none() && restored.get(&kept).is_some(),
+        "{restored}"
+    );
+    stack
+        .cli()
+        .args(["config", "restore", "no-such-version"])
+        .assert()
+        .code(1);
+}
