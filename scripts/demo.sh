@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end on the local emulator: start moto, deploy the
-# stack to it, add a host to the config, serve the handler locally against the
-# deployed bucket, update the host with the seed API and with dyndns2, show
-# the Route53 record after each, tear the stack down, and stop everything.
+# stack to it, add a host, serve the handler locally against the deployed
+# bucket, update the host with `ddns-ctl update` (seed API) and with dyndns2,
+# show the Route53 record after each, tear the stack down, stop everything.
 set -euo pipefail
 here=$(dirname "$0")
 "$here/bootstrap.sh"
@@ -11,7 +11,6 @@ cd "$root"
 
 stack=demo
 host=home.dyn.example.test.
-secret=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -44,12 +43,14 @@ zone_id=$("$MOTO_PYTHON" scripts/demo_aws.py zone "$endpoint" dyn.example.test. 
 
 step "3. ddns-ctl deploy"
 "$ddns_ctl" --name "$stack" deploy --yes --arch x86_64 --handler-zip "$work/bootstrap.zip"
-bucket=$("$ddns_ctl" --name "$stack" --output json status | "$MOTO_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["bucket"])')
 
-step "4. Adding host $host to the config (ddns-ctl host add arrives with issue 4)"
-"$MOTO_PYTHON" scripts/demo_aws.py add-host "$endpoint" "$bucket" "$zone_id" "$host" "$secret"
-echo "    redeploying: the role may now change records in the host's zone"
-"$ddns_ctl" --name "$stack" deploy --yes --arch x86_64 --handler-zip "$work/bootstrap.zip"
+step "4. ddns-ctl host add $host"
+# The demo's client is on loopback, which is never published otherwise.
+"$ddns_ctl" --name "$stack" --output json host add "$host" --type dual --allow-private-addresses >"$work/host.json"
+secret=$("$MOTO_PYTHON" -c 'import json,sys; print(json.load(open(sys.argv[1]))["secret"])' "$work/host.json")
+printf '%s\n' "$secret" >"$work/secret"
+echo "    added; its secret is in $work/secret (ddns-ctl prints it once)"
+"$ddns_ctl" --name "$stack" host list
 "$ddns_ctl" --name "$stack" status
 
 step "5. Serving the handler locally against the deployed bucket (ddns-ctl serve)"
@@ -61,16 +62,14 @@ base=http://$(cat "$work/addr")
 api=$base/prod
 echo "    service at $base"
 
-step "6. Seed API: mode=get, hash, mode=set (as the blog post's client does)"
-ip=$(curl -s "$api?mode=get" | grep -oE '[0-9.]+')
-echo "    mode=get says the caller is $ip"
-hash=$(printf '%s' "$ip$host$secret" | sha256sum | cut -d' ' -f1)
-echo "    $(curl -s "$api?mode=set&hostname=$host&hash=$hash")"
-echo "    again: $(curl -s "$api?mode=set&hostname=$host&hash=$hash")"
+step "6. ddns-ctl update: the seed API's mode=get, SHA-256 proof, mode=set"
+"$ddns_ctl" update --url "$api/" --hostname "$host" --secret-file "$work/secret"
+echo "    again (quiet when nothing changes; -v says so):"
+"$ddns_ctl" -v update --url "$api/" --hostname "$host" --secret-file "$work/secret"
 "$MOTO_PYTHON" scripts/demo_aws.py show "$endpoint" "$zone_id" "$host"
 
 step "7. dyndns2, as ddclient or a router sends it"
-echo "    $(curl -s -u "$host:$secret" "$base/nic/update?hostname=$host&myip=203.0.113.10,2001:db8::10")"
+echo "    $(curl -s -u "$host:$secret" "$api/nic/update?hostname=$host&myip=203.0.113.10,2001:db8::10")"
 "$MOTO_PYTHON" scripts/demo_aws.py show "$endpoint" "$zone_id" "$host"
 
 step "8. What the service logged (no secrets)"

@@ -1,13 +1,10 @@
 """The demo's AWS side, on the emulator: what a user has before ddns-ctl (a
-hosted zone with a record), what `ddns-ctl host add` will do (issue 4: write a
-host into the config), and a look at a host's records.
+hosted zone with a record), and a look at a host's records.
 
-usage: demo_aws.py zone     ENDPOINT ZONE HOST             -> prints the zone id
-       demo_aws.py add-host ENDPOINT BUCKET ZONE_ID HOST SECRET
-       demo_aws.py show     ENDPOINT ZONE_ID HOST
+usage: demo_aws.py zone ENDPOINT ZONE HOST     -> prints the zone id
+       demo_aws.py show ENDPOINT ZONE_ID HOST
 """
 
-import json
 import sys
 
 import boto3
@@ -33,24 +30,6 @@ def zone(endpoint, name, host):
     print(zone_id)
 
 
-def add_host(endpoint, bucket, zone_id, host, secret):
-    s3, _ = clients(endpoint)
-    current = s3.get_object(Bucket=bucket, Key="config.json")
-    config = json.loads(current["Body"].read())
-    config[host] = {
-        "aws_region": "us-east-1",
-        "route_53_zone_id": zone_id,
-        "route_53_record_ttl": 60,
-        "route_53_record_type": "dual",
-        "shared_secret": secret,
-        # The demo's client is on loopback, which is never published otherwise.
-        "allow_private_addresses": True,
-    }
-    # Conditional, as every config rewrite must be.
-    s3.put_object(Bucket=bucket, Key="config.json", Body=json.dumps(config, indent=2).encode(),
-                  IfMatch=current["ETag"])
-
-
 def show(endpoint, zone_id, host):
     _, route53 = clients(endpoint)
     sets = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
@@ -62,4 +41,4 @@ def show(endpoint, zone_id, host):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"zone": zone, "add-host": add_host, "show": show}[command](*args)
+    {"zone": zone, "show": show}[command](*args)
