@@ -193,3 +193,72 @@ async fn inadyn_updates_the_host() {
         "inadyn said:\n{log}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_shell_script_falls_back_to_shasum_or_openssl() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("fallback.{zone}");
+    add_host(&stack, &host, "A");
+    let serve = Serve::start(&stack);
+    let script = stack.dir.join("fallback.sh");
+    std::fs::write(&script, client_config(&stack, &host, "sh", &serve)).unwrap();
+    for hasher in ["shasum", "openssl"] {
+        // A PATH with the script's tools and only this one way to hash.
+        let bin = stack.dir.join(format!("bin-{hasher}"));
+        std::fs::create_dir_all(&bin).unwrap();
+        for tool in ["curl", "sed", "cut", hasher] {
+            let real = which(tool);
+            let _ = std::os::unix::fs::symlink(&real, bin.join(tool));
+        }
+        reset(&aws, &zone_id, &host).await;
+        let out = Command::new("/bin/sh").arg(&script).env("PATH", &bin).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{hasher}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"], "{hasher}");
+    }
+}
+
+fn which(tool: &str) -> std::path::PathBuf {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .unwrap();
+    std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_every_keeps_running() {
+    let (stack, _aws, _, zone) = deployed().await;
+    let host = format!("loop.{zone}");
+    let secret = add_host(&stack, &host, "A");
+    let serve = Serve::start(&stack);
+    let mut child = std::process::Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .env("DDNS_SECRET", &secret)
+        .args([
+            "-v",
+            "update",
+            "--url",
+            &serve.url(),
+            "--hostname",
+            &host,
+            "--every",
+            "300ms",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().count() >= 2,
+        "it should have updated more than once:\n{text}"
+    );
+    assert!(text.lines().next().unwrap().contains("has been set"));
+    assert!(text.lines().nth(1).unwrap().contains("matches"));
+}
