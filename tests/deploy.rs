@@ -39,15 +39,7 @@ async fn deploy_creates_every_resource_as_specified() {
             .iter()
             .any(|t| t.key() == "managed-by" && t.value() == "ddns-ctl")
     );
-    let policy = aws
-        .iam
-        .get_role_policy()
-        .role_name(stack.role())
-        .policy_name("ddns-ctl")
-        .send()
-        .await
-        .unwrap();
-    let policy = decode(policy.policy_document());
+    let policy = aws.role_policy(&stack).await;
     let statements = policy["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 2, "no hosts, so no Route53 access: {policy}");
     let read = statements.iter().find(|s| s["Action"] == "s3:GetObject").unwrap();
@@ -275,14 +267,7 @@ async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
         "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
         "route_53_record_type": "A", "shared_secret": "s3cret"
     }});
-    aws.s3
-        .put_object()
-        .bucket(stack.bucket())
-        .key("config.json")
-        .body(serde_json::to_vec(&config).unwrap().into())
-        .send()
-        .await
-        .unwrap();
+    aws.put_config(&stack, &config).await;
 
     let out = stack.deploy(&[]);
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -293,15 +278,7 @@ async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
         .find(|s| s["kind"] == "role")
         .unwrap();
     assert_eq!(role_step["action"], "update");
-    let policy = aws
-        .iam
-        .get_role_policy()
-        .role_name(stack.role())
-        .policy_name("ddns-ctl")
-        .send()
-        .await
-        .unwrap();
-    let policy = decode(policy.policy_document());
+    let policy = aws.role_policy(&stack).await;
     let route53 = policy["Statement"]
         .as_array()
         .unwrap()
@@ -642,40 +619,18 @@ async fn serve_finds_the_stack_bucket_by_name() {
         "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
         "route_53_record_type": "A", "shared_secret": "s3cret", "allow_private_addresses": true
     }});
-    aws.s3
-        .put_object()
-        .bucket(stack.bucket())
-        .key("config.json")
-        .body(serde_json::to_vec(&config).unwrap().into())
-        .send()
-        .await
-        .unwrap();
+    aws.put_config(&stack, &config).await;
 
-    let ready = stack.dir.join("addr");
-    let mut serve = stack
-        .cli()
-        .args(["serve", "--listen", "127.0.0.1:0", "--ready-file"])
-        .arg(&ready)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&ready).map_or(true, |a| a.is_empty()) {
-        assert!(Instant::now() < deadline, "serve did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let addr = std::fs::read_to_string(&ready).unwrap();
+    let serve = common::Serve::start(&stack);
     let out = Command::new("curl")
         .args([
             "-s",
             "-u",
             &format!("{host}:s3cret"),
-            &format!("http://{addr}/nic/update?hostname={host}"),
+            &format!("{}nic/update?hostname={host}", serve.url()),
         ])
         .output()
         .unwrap();
-    serve.kill().unwrap();
-    serve.wait().unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "good 127.0.0.1\n");
 }
 

@@ -5,7 +5,7 @@ mod common;
 use std::process::{Command, Stdio};
 
 use assert_cmd::prelude::*;
-use common::{Serve, config, decode, deployed, record};
+use common::{Serve, config, deployed, record};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 use sha2::Digest as _;
@@ -50,15 +50,7 @@ async fn twenty_concurrent_host_adds_all_land() {
         assert!(hosts.contains_key(&format!("h{i}.{zone}")), "h{i} missing");
     }
     // The role may now change records in that zone, and only there.
-    let policy = aws
-        .iam
-        .get_role_policy()
-        .role_name(stack.role())
-        .policy_name("ddns-ctl")
-        .send()
-        .await
-        .unwrap();
-    let policy = decode(policy.policy_document());
+    let policy = aws.role_policy(&stack).await;
     let route53 = policy["Statement"]
         .as_array()
         .unwrap()
@@ -218,15 +210,8 @@ async fn a_host_from_add_to_remove() {
         .code(1)
         .stderr(predicate::str::contains("is not a host"));
     // With no hosts left, the role has no Route53 access at all.
-    let policy = aws
-        .iam
-        .get_role_policy()
-        .role_name(stack.role())
-        .policy_name("ddns-ctl")
-        .send()
-        .await
-        .unwrap();
-    assert!(!decode(policy.policy_document()).to_string().contains("route53"));
+    let policy = aws.role_policy(&stack).await;
+    assert!(!policy.to_string().contains("route53"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

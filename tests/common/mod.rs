@@ -116,6 +116,31 @@ impl Aws {
         (id, name)
     }
 
+    /// The stack role's inline policy.
+    pub async fn role_policy(&self, stack: &Stack<'_>) -> Value {
+        let out = self
+            .iam
+            .get_role_policy()
+            .role_name(stack.role())
+            .policy_name("ddns-ctl")
+            .send()
+            .await
+            .unwrap();
+        decode(out.policy_document())
+    }
+
+    /// Writes the stack's config object.
+    pub async fn put_config(&self, stack: &Stack<'_>, config: &Value) {
+        self.s3
+            .put_object()
+            .bucket(stack.bucket())
+            .key("config.json")
+            .body(serde_json::to_vec(config).unwrap().into())
+            .send()
+            .await
+            .unwrap();
+    }
+
     pub async fn api_ids(&self, stack: &str) -> Vec<String> {
         let apis = self.apigateway.get_rest_apis().limit(500).send().await.unwrap();
         apis.items()
