@@ -346,3 +346,29 @@ async fn import_export_history_and_restore() {
         .assert()
         .code(1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_explicit_zone_must_hold_the_host() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let (other_zone_id, _) = aws.zone().await;
+    let host = format!("explicit.{zone}");
+    stack
+        .cli()
+        .args(["host", "add", &host, "--zone-id", &other_zone_id])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("is not inside zone"));
+    stack
+        .cli()
+        .args([
+            "-q",
+            "host",
+            "add",
+            &host,
+            "--zone-id",
+            &format!("/hostedzone/{zone_id}"),
+        ])
+        .assert()
+        .success();
+    assert_eq!(config(&aws, &stack).await[&host]["route_53_zone_id"], zone_id.as_str());
+}
