@@ -126,7 +126,8 @@ async fn get_json(request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCo
 }
 
 fn classify(status: reqwest::StatusCode, message: String) -> Attempt {
-    if status.is_client_error() {
+    // 429 is API Gateway's throttling: worth retrying, not a refusal.
+    if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
         Attempt::Refused(format!("{status}: {message}"))
     } else {
         Attempt::Failed(format!("{status}: {message}"))
@@ -155,7 +156,9 @@ async fn dyndns2(client: &reqwest::Client, base: &reqwest::Url, host: &str, secr
         "good" => Attempt::Changed(format!("{host}: {line}")),
         "nochg" => Attempt::Unchanged(format!("{host}: {line}")),
         "dnserr" | "911" => Attempt::Failed(format!("{status}: {line}")),
-        _ if status.is_server_error() => Attempt::Failed(format!("{status}: {line}")),
+        _ if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS => {
+            Attempt::Failed(format!("{status}: {line}"))
+        }
         _ => Attempt::Refused(format!("{status}: {line}")),
     }
 }
@@ -173,4 +176,30 @@ fn describe(err: &reqwest::Error) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+
+    #[test]
+    fn throttling_and_server_faults_are_retried_client_mistakes_are_not() {
+        assert!(matches!(
+            classify(StatusCode::TOO_MANY_REQUESTS, String::new()),
+            Attempt::Failed(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_GATEWAY, String::new()),
+            Attempt::Failed(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::FORBIDDEN, String::new()),
+            Attempt::Refused(_)
+        ));
+        assert!(matches!(
+            classify(StatusCode::NOT_FOUND, String::new()),
+            Attempt::Refused(_)
+        ));
+    }
 }
