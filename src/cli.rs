@@ -125,6 +125,24 @@ pub enum Command {
     ///   DDNS_SECRET=… ddns-ctl update --url … --hostname … --protocol dyndns2 --dual --every 5m
     Update(UpdateArgs),
 
+    /// Print a shell completion script.
+    ///
+    /// Example: ddns-ctl completions bash > /etc/bash_completion.d/ddns-ctl
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+
+    /// Write man pages (ddns-ctl.1 and one per subcommand) into a directory.
+    ///
+    /// Example: ddns-ctl man --out-dir /usr/local/share/man/man1
+    Man {
+        /// Where to write them.
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+    },
+
     /// Run the service as a local HTTP server, with the same code as the
     /// Lambda function.
     ///

@@ -4,6 +4,7 @@
 pub mod client_config;
 pub mod config;
 pub mod deploy;
+pub mod docs;
 pub mod host;
 pub mod serve;
 pub mod status;
@@ -54,6 +55,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             client_config::run(&cli.global, &host, format, url).await.map(done)
         }
         Command::Update(args) => update::run(&cli.global, args).await,
+        Command::Completions { shell } => docs::completions(shell).map(done),
+        Command::Man { out_dir } => docs::man(&out_dir).map(done),
     }
 }
 
