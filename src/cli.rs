@@ -20,7 +20,7 @@ pub struct Cli {
 }
 
 /// Flags every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// The stack: names every resource ddns-ctl creates, so several stacks
     /// can live in one account.
@@ -124,6 +124,15 @@ pub enum Command {
     ///   ddns-ctl update --url https://abc.execute-api.eu-west-1.amazonaws.com/prod/ --hostname home.example.com --secret-file /etc/ddns-ctl/home.secret
     ///   DDNS_SECRET=… ddns-ctl update --url … --hostname … --protocol dyndns2 --dual --every 5m
     Update(UpdateArgs),
+
+    /// Guided setup: from an AWS account and a hosted zone to a working host
+    /// in one command. Asks for the profile, region, stack, zone, host,
+    /// record types, TTL, rate limit and client; shows the plan; deploys;
+    /// adds the host; prints its secret once with the client setup; and
+    /// checks the endpoint. Run it again to add a host, repair or tear down.
+    ///
+    /// Example: ddns-ctl setup
+    Setup(SetupArgs),
 
     /// Print a shell completion script.
     ///
@@ -464,4 +473,21 @@ mod tests {
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `ddns-ctl setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// Deploy this prebuilt zip instead of building the handler.
+    #[arg(long, value_name = "PATH")]
+    pub handler_zip: Option<PathBuf>,
+
+    /// The function's CPU architecture.
+    #[arg(long, value_enum, default_value_t = Arch::Arm64)]
+    pub arch: Arch,
+
+    /// Run the final live check against this URL instead of the deployed
+    /// endpoint (e.g. a local `ddns-ctl serve`).
+    #[arg(long, value_name = "URL")]
+    pub check_url: Option<String>,
 }

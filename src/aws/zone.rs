@@ -110,3 +110,19 @@ pub async fn delete_address_records(route53: &Client, zone_id: &str, name: &str)
         .map_err(AwsError::on("ChangeResourceRecordSets"))?;
     Ok(kinds)
 }
+
+/// Every hosted zone in the account, by name.
+pub async fn list(route53: &Client) -> Result<Vec<Zone>, AwsError> {
+    let mut zones = Vec::new();
+    let mut pages = route53.list_hosted_zones().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for zone in page.map_err(AwsError::on("ListHostedZones"))?.hosted_zones() {
+            zones.push(Zone {
+                id: zone.id().trim_start_matches("/hostedzone/").to_owned(),
+                name: zone.name().to_owned(),
+            });
+        }
+    }
+    zones.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(zones)
+}

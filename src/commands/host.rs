@@ -30,7 +30,8 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
     }
 }
 
-async fn add(global: &GlobalArgs, session: &Session, key: &str, args: HostAddArgs) -> anyhow::Result<()> {
+/// `host add`; also the last step of `setup`.
+pub async fn add(global: &GlobalArgs, session: &Session, key: &str, args: HostAddArgs) -> anyhow::Result<()> {
     let host = Hostname::parse(&args.host)?;
     let zone = match &args.zone_id {
         Some(id) => zone::get(&session.clients.route53, id.trim_start_matches("/hostedzone/")).await?,

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod docs;
 pub mod host;
 pub mod serve;
+pub mod setup;
 pub mod status;
 pub mod teardown;
 pub mod update;
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             client_config::run(&cli.global, &host, format, url).await.map(done)
         }
         Command::Update(args) => update::run(&cli.global, args).await,
+        Command::Setup(args) => setup::run(&cli.global, args).await.map(done),
         Command::Completions { shell } => docs::completions(shell).map(done),
         Command::Man { out_dir } => docs::man(&out_dir).map(done),
     }

@@ -1,0 +1,311 @@
+//! `ddns-ctl setup`: the guided path from an AWS account and a hosted zone to
+//! a working host. Every question comes before any change, so leaving at any
+//! prompt (Ctrl-C, or answering no) leaves nothing half-done; the changes
+//! themselves are `deploy` and `host add`, unchanged.
+
+use std::io::IsTerminal as _;
+
+use anyhow::Context as _;
+use ddns_handler::hostname::Hostname;
+use dialoguer::theme::SimpleTheme;
+use dialoguer::{Confirm, Input, Select};
+use sha2::{Digest as _, Sha256};
+
+use super::{Session, client_config, deploy, host, teardown};
+use crate::cli::{ClientFormat, DeployArgs, GlobalArgs, HostAddArgs, RecordType, SetupArgs, TeardownArgs};
+use crate::stack::{Names, Settings};
+
+/// Runs the wizard.
+pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
+    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+        anyhow::bail!(
+            "setup asks questions and needs a terminal; without one, run the same steps directly:\n  \
+             ddns-ctl [--profile P] [--region R] [--name N] deploy --yes [--rate-limit N]\n  \
+             ddns-ctl [--name N] host add HOST [--type A|AAAA|dual] [--ttl SECS]\n  \
+             ddns-ctl [--name N] client-config HOST --format sh|systemd|cron|ddclient|inadyn|…"
+        );
+    }
+    let theme = SimpleTheme;
+    let mut global = global.clone();
+
+    let profiles = aws_profiles();
+    if !profiles.is_empty() {
+        let mut items = vec!["(the default credential chain)".to_owned()];
+        items.extend(profiles.iter().cloned());
+        let pick = Select::with_theme(&theme)
+            .with_prompt("AWS profile")
+            .items(&items)
+            .default(0)
+            .interact()?;
+        global.profile = (pick > 0).then(|| profiles[pick - 1].clone());
+    }
+    let region: String = Input::with_theme(&theme)
+        .with_prompt("Region")
+        .default(global.region.clone().unwrap_or_else(|| "us-east-1".to_owned()))
+        .interact_text()?;
+    global.region = Some(region);
+    let session = Session::connect(&global).await?;
+    eprintln!("Account {} in {}.", session.names.account, session.names.region);
+
+    let account = crate::aws::Account {
+        id: session.names.account.clone(),
+        region: session.names.region.clone(),
+    };
+    let stack: String = Input::with_theme(&theme)
+        .with_prompt("Stack name")
+        .default(global.name.clone())
+        .validate_with(|name: &String| Names::new(name, &account).map(drop).map_err(|e| e.to_string()))
+        .interact_text()?;
+    global.name = stack;
+    let session = Session::connect(&global).await?;
+
+    let settings = Settings {
+        key: ddns_handler::config::DEFAULT_KEY.to_owned(),
+        arch: args.arch,
+        stage: "prod".to_owned(),
+        rate_limit: 5.0,
+        burst_limit: 10,
+    };
+    let observed = crate::stack::observe(&session.clients, &session.names, &settings).await?;
+    let exists = observed.role.is_some() || observed.bucket.is_some() || observed.function.is_some();
+    if exists {
+        let choices = [
+            "Add a host",
+            "Repair the stack (deploy again)",
+            "Tear it down",
+            "Nothing; quit",
+        ];
+        let pick = Select::with_theme(&theme)
+            .with_prompt(format!("Stack {} exists. What now?", session.names.stack))
+            .items(choices)
+            .default(0)
+            .interact()?;
+        match pick {
+            0 => {}
+            1 => return deploy::run(&global, deploy_args(&args, settings.rate_limit, false)).await,
+            2 => {
+                return teardown::run(
+                    &global,
+                    TeardownArgs {
+                        yes: false,
+                        keep_config: false,
+                    },
+                )
+                .await;
+            }
+            _ => return Ok(()),
+        }
+    }
+
+    let zones = crate::aws::zone::list(&session.clients.route53).await?;
+    if zones.is_empty() {
+        anyhow::bail!("this account has no Route53 hosted zone; create one for your domain first");
+    }
+    let names: Vec<&str> = zones.iter().map(|z| z.name.as_str()).collect();
+    let zone = &zones[Select::with_theme(&theme)
+        .with_prompt("Hosted zone")
+        .items(&names)
+        .default(0)
+        .interact()?];
+    let zone_name = zone.name.clone();
+    let hostname: String = Input::with_theme(&theme)
+        .with_prompt(format!("Hostname (in {zone_name})"))
+        .validate_with(|input: &String| in_zone(input, &zone_name).map(drop))
+        .interact_text()?;
+    let hostname = in_zone(&hostname, &zone_name).map_err(anyhow::Error::msg)?;
+    let types = ["IPv4 (A)", "IPv6 (AAAA)", "Both (A and AAAA)"];
+    let record_type = match Select::with_theme(&theme)
+        .with_prompt("Record types")
+        .items(types)
+        .default(0)
+        .interact()?
+    {
+        0 => RecordType::A,
+        1 => RecordType::Aaaa,
+        _ => RecordType::Dual,
+    };
+    let ttl: i64 = Input::with_theme(&theme)
+        .with_prompt("TTL (seconds)")
+        .default(60)
+        .validate_with(|t: &i64| {
+            if (0..=i64::from(i32::MAX)).contains(t) {
+                Ok(())
+            } else {
+                Err("0 to 2147483647")
+            }
+        })
+        .interact_text()?;
+    let rate_limit: f64 = Input::with_theme(&theme)
+        .with_prompt("Rate limit (requests per second for the whole endpoint)")
+        .default(settings.rate_limit)
+        .validate_with(|r: &f64| if *r > 0.0 { Ok(()) } else { Err("must be positive") })
+        .interact_text()?;
+    let formats = [
+        ("ddns-ctl update from cron", ClientFormat::Cron),
+        ("ddns-ctl update from a systemd timer", ClientFormat::Systemd),
+        ("a shell script (curl)", ClientFormat::Sh),
+        ("ddclient", ClientFormat::Ddclient),
+        ("inadyn", ClientFormat::Inadyn),
+        ("FRITZ!Box", ClientFormat::Fritzbox),
+        ("OPNsense", ClientFormat::Opnsense),
+        ("OpenWrt", ClientFormat::Openwrt),
+        ("UniFi", ClientFormat::Unifi),
+    ];
+    let labels: Vec<&str> = formats.iter().map(|(label, _)| *label).collect();
+    let format = formats[Select::with_theme(&theme)
+        .with_prompt("Client")
+        .items(&labels)
+        .default(0)
+        .interact()?]
+    .1;
+
+    eprintln!(
+        "\nPlan: {} stack {} in {} (account {}), rate limit {rate_limit}/s; \
+         add {} ({:?}, TTL {ttl}) in zone {}.",
+        if exists { "keep" } else { "deploy" },
+        session.names.stack,
+        session.names.region,
+        session.names.account,
+        hostname,
+        record_type,
+        zone_name
+    );
+    if !Confirm::with_theme(&theme)
+        .with_prompt("Go ahead?")
+        .default(true)
+        .interact()?
+    {
+        anyhow::bail!("cancelled; nothing was changed");
+    }
+
+    if !exists {
+        deploy::run(&global, deploy_args(&args, rate_limit, true)).await?;
+    }
+    let key = session.config_key().await;
+    host::add(
+        &global,
+        &session,
+        &key,
+        HostAddArgs {
+            host: hostname.to_string(),
+            zone_id: Some(zone.id.clone()),
+            ttl,
+            record_type,
+            secret_stdin: false,
+            allow_private_addresses: false,
+        },
+    )
+    .await?;
+    let config = session.config(&key).read().await?.map(|(c, _)| c).unwrap_or_default();
+    let entry = config
+        .host(hostname.as_str())
+        .context("the host vanished from the config")?;
+    let secret = entry.config.shared_secret.expose().to_owned();
+    let endpoint = match &args.check_url {
+        Some(url) => url.clone(),
+        None => crate::aws::api::endpoint(&session.clients.apigateway, &session.names)
+            .await?
+            .context("the stack has no endpoint")?,
+    };
+    eprintln!("\nClient setup ({format:?}):\n");
+    println!("{}", client_config::render(format, &endpoint, entry.name, &secret)?);
+    live_check(&endpoint, entry.name, &secret).await;
+    Ok(())
+}
+
+fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
+    DeployArgs {
+        arch: args.arch,
+        handler_zip: args.handler_zip.clone(),
+        stage: "prod".to_owned(),
+        rate_limit,
+        burst_limit: (rate_limit * 2.0).ceil().max(1.0) as i32,
+        key: ddns_handler::config::DEFAULT_KEY.to_owned(),
+        dry_run: false,
+        yes,
+    }
+}
+
+/// `input` as a host in `zone`: a full name inside it, or a label to put in
+/// front of it.
+fn in_zone(input: &str, zone: &str) -> Result<Hostname, String> {
+    let full = if input.contains('.') {
+        input.to_owned()
+    } else {
+        format!("{input}.{zone}")
+    };
+    let host = Hostname::parse(&full).map_err(|e| e.to_string())?;
+    if !host.is_within(zone) {
+        return Err(format!("{host} is not inside {zone}"));
+    }
+    Ok(host)
+}
+
+/// Profile names from the AWS config and credentials files.
+fn aws_profiles() -> Vec<String> {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default();
+    let config = std::env::var_os("AWS_CONFIG_FILE")
+        .map(Into::into)
+        .unwrap_or_else(|| home.join(".aws/config"));
+    let credentials = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
+        .map(Into::into)
+        .unwrap_or_else(|| home.join(".aws/credentials"));
+    let mut profiles = Vec::new();
+    for (path, prefix) in [(config, "profile "), (credentials, "")] {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        for line in text.lines() {
+            let Some(section) = line.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
+                continue;
+            };
+            let name = section
+                .trim()
+                .strip_prefix(prefix)
+                .unwrap_or(section.trim())
+                .trim()
+                .to_owned();
+            if !name.is_empty() && !profiles.contains(&name) {
+                profiles.push(name);
+            }
+        }
+    }
+    profiles
+}
+
+/// mode=get, then a set, through the endpoint; reports, never fails setup.
+async fn live_check(endpoint: &str, host: &str, secret: &str) {
+    eprintln!("Live check through {endpoint}:");
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(15))
+        .build();
+    let Ok(client) = client else { return };
+    let get = async {
+        let reply: serde_json::Value = client
+            .get(endpoint)
+            .query(&[("mode", "get")])
+            .send()
+            .await?
+            .json()
+            .await?;
+        let ip = reply["return_message"].as_str().unwrap_or_default().to_owned();
+        let hash: String = Sha256::digest(format!("{ip}{host}{secret}").as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let set: serde_json::Value = client
+            .get(endpoint)
+            .query(&[("mode", "set"), ("hostname", host), ("hash", &hash)])
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok::<_, reqwest::Error>((ip, set["return_message"].as_str().unwrap_or_default().to_owned()))
+    };
+    match get.await {
+        Ok((ip, message)) => eprintln!("  mode=get: {ip}\n  mode=set: {message}\nDone: {host} points at {ip}."),
+        Err(err) => eprintln!(
+            "  the endpoint did not answer ({err}); a new API can take a minute. Try: ddns-ctl update --url {endpoint} --hostname {host} …"
+        ),
+    }
+}
