@@ -88,10 +88,14 @@ pub enum Command {
 
     /// Add, list, change and remove hosts; every change is a conditional
     /// rewrite of the config, so concurrent edits never lose an update.
+    ///
+    /// Example: ddns-ctl host add home.example.com
     #[command(subcommand)]
     Host(HostCommand),
 
     /// Import, export, and restore earlier versions of the config.
+    ///
+    /// Example: ddns-ctl config import old-config.json
     #[command(subcommand)]
     Config(ConfigCommand),
 
@@ -281,6 +285,8 @@ pub enum HostCommand {
 
     /// List hosts with their zone, type, TTL and what their records hold now.
     /// Secrets are never listed.
+    ///
+    /// Example: ddns-ctl host list --output json
     List,
 
     /// Show one host; the secret only with --show-secret.
@@ -375,6 +381,8 @@ pub enum ConfigCommand {
     },
 
     /// Print the config; secrets are redacted unless --show-secrets.
+    ///
+    /// Example: ddns-ctl config export > config-backup.json
     Export {
         /// Print the shared secrets too.
         #[arg(long)]
@@ -382,6 +390,8 @@ pub enum ConfigCommand {
     },
 
     /// List the versions of the config (the bucket is versioned).
+    ///
+    /// Example: ddns-ctl config history
     History,
 
     /// Make an earlier version current again (as a new version).

@@ -210,6 +210,22 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     eprintln!("\nClient setup ({format:?}):\n");
     println!("{}", client_config::render(format, &endpoint, entry.name, &secret)?);
     live_check(&endpoint, entry.name, &secret).await;
+    let dns = ddns_handler::dns::Dns::new(session.clients.route53.clone());
+    match dns
+        .current(&zone.id, entry.name, entry.config.route_53_record_type)
+        .await
+    {
+        Ok(current) => {
+            let values: Vec<String> = current.a.iter().chain(&current.aaaa).cloned().collect();
+            let shown = if values.is_empty() {
+                "no address yet".to_owned()
+            } else {
+                values.join(", ")
+            };
+            eprintln!("Route53 now holds for {}: {shown}", entry.name);
+        }
+        Err(err) => eprintln!("Could not read {}'s record: {err}", entry.name),
+    }
     Ok(())
 }
 
