@@ -257,16 +257,9 @@ async fn a_second_deploy_makes_no_mutating_call() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
-    let moto = ddns_testkit::moto();
-    let aws = Aws::new(moto).await;
-    let stack = Stack::new(moto);
-    stack.deploy(&[]);
-    let (zone_id, zone) = aws.zone().await;
+    let (stack, aws, zone_id, zone) = common::deployed().await;
     let host = format!("home.{zone}");
-    let config = json!({ &host: {
-        "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
-        "route_53_record_type": "A", "shared_secret": "s3cret"
-    }});
+    let config = json!({ &host: common::host_entry(&zone_id, "s3cret", false) });
     aws.put_config(&stack, &config).await;
 
     let out = stack.deploy(&[]);
@@ -609,16 +602,9 @@ fn missing_region_or_credentials_name_the_fix() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_finds_the_stack_bucket_by_name() {
-    let moto = ddns_testkit::moto();
-    let aws = Aws::new(moto).await;
-    let stack = Stack::new(moto);
-    stack.deploy(&[]);
-    let (zone_id, zone) = aws.zone().await;
+    let (stack, aws, zone_id, zone) = common::deployed().await;
     let host = format!("home.{zone}");
-    let config = json!({ &host: {
-        "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
-        "route_53_record_type": "A", "shared_secret": "s3cret", "allow_private_addresses": true
-    }});
+    let config = json!({ &host: common::host_entry(&zone_id, "s3cret", true) });
     aws.put_config(&stack, &config).await;
 
     let serve = common::Serve::start(&stack);

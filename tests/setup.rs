@@ -59,28 +59,8 @@ async fn from_nothing_to_a_working_host_then_another() {
     let stack = Stack::new(moto);
     // A local service on the stack's (future) bucket stands in for the
     // endpoint in the final live check; moto cannot run the function.
-    let mut serve = stack
-        .cli()
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config-max-age",
-            "0",
-            "--ready-file",
-        ])
-        .arg(stack.dir.join("addr"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let addr = loop {
-        match std::fs::read_to_string(stack.dir.join("addr")) {
-            Ok(addr) if !addr.is_empty() => break addr,
-            _ => std::thread::sleep(std::time::Duration::from_millis(20)),
-        }
-    };
-    let check_url = format!("http://{addr}/prod/");
+    let serve = common::Serve::start(&stack);
+    let check_url = serve.url();
 
     let mut session = wizard(&stack, &check_url);
     session.exp_string("Region").unwrap();
@@ -134,8 +114,7 @@ async fn from_nothing_to_a_working_host_then_another() {
     assert_eq!(status.status.code(), Some(1));
     assert!(!String::from_utf8_lossy(&status.stdout).contains("\"present\""));
 
-    serve.kill().unwrap();
-    serve.wait().unwrap();
+    drop(serve);
 }
 
 #[test]

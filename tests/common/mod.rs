@@ -217,6 +217,14 @@ pub async fn deployed() -> (Stack<'static>, Aws, String, String) {
     (stack, aws, zone_id, zone)
 }
 
+/// A seed-format config entry for a host in `zone_id`.
+pub fn host_entry(zone_id: &str, secret: &str, allow_private: bool) -> Value {
+    serde_json::json!({
+        "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
+        "route_53_record_type": "A", "shared_secret": secret, "allow_private_addresses": allow_private
+    })
+}
+
 /// The config object as JSON.
 pub async fn config(aws: &Aws, stack: &Stack<'_>) -> Value {
     let out = aws
