@@ -70,6 +70,11 @@ impl<'a> ConfigObject<'a> {
         }
     }
 
+    /// The config as it is now; an empty one if the object does not exist.
+    pub async fn current(&self) -> Result<Config, ChangeError> {
+        Ok(self.read().await?.map(|(config, _)| config).unwrap_or_default())
+    }
+
     async fn read_bytes(&self, version: Option<&str>) -> Result<Option<(Vec<u8>, String)>, AwsError> {
         let request = self
             .s3

@@ -57,7 +57,7 @@ pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) ->
 pub async fn run(global: &GlobalArgs, host: &str, format: ClientFormat, url: Option<String>) -> anyhow::Result<()> {
     let session = Session::connect(global).await?;
     let key = session.config_key().await;
-    let config = session.config(&key).read().await?.map(|(c, _)| c).unwrap_or_default();
+    let config = session.config(&key).current().await?;
     let entry = config
         .host(host)
         .with_context(|| format!("{host} is not a host of stack {}", session.names.stack))?;

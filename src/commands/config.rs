@@ -76,7 +76,7 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
             print(global.output, &text, &json!(report));
         }
         ConfigCommand::Export { show_secrets } => {
-            let config = object.read().await?.map(|(c, _)| c).unwrap_or_default();
+            let config = object.current().await?;
             let mut value: Value = serde_json::from_str(&config.to_json_pretty()).unwrap_or(Value::Null);
             if !show_secrets && let Some(hosts) = value.as_object_mut() {
                 for host in hosts.values_mut() {

@@ -102,7 +102,7 @@ pub async fn add(global: &GlobalArgs, session: &Session, key: &str, args: HostAd
 }
 
 async fn read(session: &Session, key: &str) -> anyhow::Result<Config> {
-    Ok(session.config(key).read().await?.map(|(c, _)| c).unwrap_or_default())
+    Ok(session.config(key).current().await?)
 }
 
 /// A host's settings and current records, without its secret unless asked.

@@ -118,7 +118,7 @@ impl Session {
         let Some(observed) = role::observe(&self.clients.iam, &self.names).await? else {
             return Ok(false);
         };
-        let config = self.config(key).read().await?.map(|(c, _)| c).unwrap_or_default();
+        let config = self.config(key).current().await?;
         let zones = config.hosts().map(|h| h.config.zone_id().to_owned()).collect();
         let desired = role::Desired::new(&self.names, key, &zones);
         if role::diff(Some(&observed), &desired) != crate::stack::Action::Unchanged {

@@ -56,8 +56,12 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .default(global.name.clone())
         .validate_with(|name: &String| Names::new(name, &account).map(drop).map_err(|e| e.to_string()))
         .interact_text()?;
+    // Only the names change with the stack name; no need to ask STS again.
+    let session = Session {
+        names: Names::new(&stack, &account)?,
+        ..session
+    };
     global.name = stack;
-    let session = Session::connect(&global).await?;
 
     let settings = Settings {
         key: ddns_handler::config::DEFAULT_KEY.to_owned(),
@@ -196,7 +200,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let config = session.config(&key).read().await?.map(|(c, _)| c).unwrap_or_default();
+    let config = session.config(&key).current().await?;
     let entry = config
         .host(hostname.as_str())
         .context("the host vanished from the config")?;
