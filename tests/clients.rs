@@ -133,25 +133,20 @@ async fn ddns_ctl_update_speaks_both_protocols() {
         .stderr(predicate::str::contains("--secret-file"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn ddclient_updates_the_host() {
-    if Command::new("ddclient").arg("-help").output().is_err() {
-        panic!("ddclient is not installed: run scripts/bootstrap.sh");
+/// Runs a real dyndns2 client, configured from `client-config --format
+/// FORMAT` written to a file, and checks that it set the host's A record.
+async fn real_client_updates_a_host(format: &str, run: impl FnOnce(&std::path::Path, &std::path::Path) -> Command) {
+    if Command::new(format).arg("--version").output().is_err() {
+        panic!("{format} is not installed: run scripts/bootstrap.sh");
     }
     let (stack, aws, zone_id, zone) = deployed().await;
-    let host = format!("ddclient.{zone}");
+    let host = format!("{format}.{zone}");
     add_host(&stack, &host, "A");
     reset(&aws, &zone_id, &host).await;
     let serve = Serve::start(&stack);
-    let conf = stack.dir.join("ddclient.conf");
-    std::fs::write(&conf, client_config(&stack, &host, "ddclient", &serve)).unwrap();
-    let out = Command::new("ddclient")
-        .args(["-daemon=0", "-foreground", "-verbose", "-noquiet", "-file"])
-        .arg(&conf)
-        .arg("-cache")
-        .arg(stack.dir.join("ddclient.cache"))
-        .output()
-        .unwrap();
+    let conf = stack.dir.join(format!("{format}.conf"));
+    std::fs::write(&conf, client_config(&stack, &host, format, &serve)).unwrap();
+    let out = run(&conf, &stack.dir).output().unwrap();
     let log = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -160,38 +155,33 @@ async fn ddclient_updates_the_host() {
     assert_eq!(
         record(&aws, &zone_id, &host, "A").await,
         ["127.0.0.1"],
-        "ddclient said:\n{log}"
+        "{format} said:\n{log}"
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ddclient_updates_the_host() {
+    real_client_updates_a_host("ddclient", |conf, dir| {
+        let mut cmd = Command::new("ddclient");
+        cmd.args(["-daemon=0", "-foreground", "-verbose", "-noquiet", "-file"])
+            .arg(conf)
+            .arg("-cache")
+            .arg(dir.join("ddclient.cache"));
+        cmd
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn inadyn_updates_the_host() {
-    if Command::new("inadyn").arg("--version").output().is_err() {
-        panic!("inadyn is not installed: run scripts/bootstrap.sh");
-    }
-    let (stack, aws, zone_id, zone) = deployed().await;
-    let host = format!("inadyn.{zone}");
-    add_host(&stack, &host, "A");
-    reset(&aws, &zone_id, &host).await;
-    let serve = Serve::start(&stack);
-    let conf = stack.dir.join("inadyn.conf");
-    std::fs::write(&conf, client_config(&stack, &host, "inadyn", &serve)).unwrap();
-    let out = Command::new("inadyn")
-        .args(["--once", "--foreground", "--no-pidfile", "-l", "debug", "-f"])
-        .arg(&conf)
-        .arg(format!("--cache-dir={}", stack.dir.join("inadyn-cache").display()))
-        .output()
-        .unwrap();
-    let log = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        record(&aws, &zone_id, &host, "A").await,
-        ["127.0.0.1"],
-        "inadyn said:\n{log}"
-    );
+    real_client_updates_a_host("inadyn", |conf, dir| {
+        let mut cmd = Command::new("inadyn");
+        cmd.args(["--once", "--foreground", "--no-pidfile", "-l", "debug", "-f"])
+            .arg(conf)
+            .arg(format!("--cache-dir={}", dir.join("inadyn-cache").display()));
+        cmd
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -283,15 +283,7 @@ async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
         json!([format!("arn:aws:route53:::hostedzone/{zone_id}")])
     );
     // The config was not overwritten by deploy.
-    let kept = aws
-        .s3
-        .get_object()
-        .bucket(stack.bucket())
-        .key("config.json")
-        .send()
-        .await
-        .unwrap();
-    let kept: Value = serde_json::from_slice(&kept.body.collect().await.unwrap().into_bytes()).unwrap();
+    let kept = common::config(&aws, &stack).await;
     assert_eq!(kept, config);
 }
 
