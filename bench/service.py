@@ -56,7 +56,9 @@ class Moto:
     def __init__(self, python):
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ, MOTO_ENABLE_RECORDING="true")
+        # The recording goes to a temporary file, not the working directory.
+        recording = os.path.join(tempfile.gettempdir(), f"ddns-bench-moto-{self.port}.recording")
+        env = dict(os.environ, MOTO_ENABLE_RECORDING="true", MOTO_RECORDER_FILEPATH=recording)
         self.proc = subprocess.Popen(
             [python, os.path.join(ROOT, "scripts/moto_server.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)

@@ -70,8 +70,7 @@ fn start_moto(recording: bool) -> Moto {
     let python = moto_python();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("ddns-moto-{port}.log"));
-    let script =
-        r#"MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & m=$!; read _; kill $m"#;
+    let script = r#"MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ENABLE_RECORDING=$4 MOTO_RECORDER_FILEPATH="$2.recording" "$0" "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & m=$!; read _; kill $m"#;
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(script)
