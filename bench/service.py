@@ -56,9 +56,14 @@ class Moto:
     def __init__(self, python):
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        # The recording goes to a temporary file, not the working directory.
-        recording = os.path.join(tempfile.gettempdir(), f"ddns-bench-moto-{self.port}.recording")
-        env = dict(os.environ, MOTO_ENABLE_RECORDING="true", MOTO_RECORDER_FILEPATH=recording)
+        # Recorded request bodies hold the config's secrets: the recording
+        # goes to a directory of this run's own, removed in stop(). moto
+        # records only once start-recording is called (MOTO_ENABLE_RECORDING
+        # is read as a truthy string, so it is never set).
+        self.dir = tempfile.TemporaryDirectory(prefix="ddns-bench-moto-")
+        recording = os.path.join(self.dir.name, "recording.jsonl")
+        env = {k: v for k, v in os.environ.items() if k != "MOTO_ENABLE_RECORDING"}
+        env["MOTO_RECORDER_FILEPATH"] = recording
         self.proc = subprocess.Popen(
             [python, os.path.join(ROOT, "scripts/moto_server.py"), "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -89,6 +94,7 @@ class Moto:
     def stop(self):
         self.proc.terminate()
         self.proc.wait()
+        self.dir.cleanup()
 
 
 def clients(endpoint):

@@ -27,6 +27,8 @@ pub const REGION: &str = "us-east-1";
 pub struct Moto {
     /// Its base URL, e.g. `http://127.0.0.1:41234`.
     pub endpoint: String,
+    /// The directory moto runs in and writes to; removed when it stops.
+    pub dir: PathBuf,
     // Holding the watchdog's stdin keeps moto alive; when the test process
     // exits the pipe closes and the watchdog kills moto, so no test run
     // leaves a server behind even if it panics.
@@ -69,19 +71,32 @@ pub fn free_port() -> u16 {
 fn start_moto(recording: bool) -> Moto {
     let python = moto_python();
     let port = free_port();
-    let log = std::env::temp_dir().join(format!("ddns-moto-{port}.log"));
-    let script = r#"MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ENABLE_RECORDING=$4 MOTO_RECORDER_FILEPATH="$2.recording" "$0" "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 & m=$!; read _; kill $m"#;
-    let mut child = Command::new("sh")
+    // Everything moto writes (its log, and a recording when asked for) goes
+    // into a directory of this server's own, which the watchdog removes once
+    // moto has exited: request bodies hold every secret of the config.
+    let dir = std::env::temp_dir().join(unique("ddns-moto"));
+    std::fs::create_dir_all(&dir).expect("cannot create moto's directory");
+    let log = dir.join("moto.log");
+    let script = r#"cd "$2" && MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >moto.log 2>&1 & m=$!; read _; kill $m; wait $m; rm -rf "$2""#;
+    let mut command = Command::new("sh");
+    command
         .arg("-c")
         .arg(script)
         .arg(&python)
         .arg(port.to_string())
-        .arg(&log)
+        .arg(&dir)
         .arg(moto_script())
-        .arg(if recording { "true" } else { "false" })
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("cannot run sh");
+        // moto reads MOTO_ENABLE_RECORDING as a truthy string, so even
+        // "false" turns recording on: the variable is never passed. A
+        // recording starts only through the recorder API
+        // (`start_recording`), into the file named here.
+        .env_remove("MOTO_ENABLE_RECORDING")
+        .env_remove("MOTO_RECORDER_FILEPATH")
+        .stdin(Stdio::piped());
+    if recording {
+        command.env("MOTO_RECORDER_FILEPATH", dir.join(RECORDING));
+    }
+    let mut child = command.spawn().expect("cannot run sh");
     let stdin = child.stdin.take().expect("piped stdin");
     let endpoint = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -97,9 +112,13 @@ fn start_moto(recording: bool) -> Moto {
     }
     Moto {
         endpoint,
+        dir,
         _watchdog: Mutex::new((child, stdin)),
     }
 }
+
+/// The file a dedicated server records into, inside [`Moto::dir`].
+const RECORDING: &str = "recording.jsonl";
 
 fn moto_answers(port: u16) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
@@ -172,31 +191,13 @@ impl Moto {
     }
 
     /// Stops recording and returns the AWS calls since `start_recording`.
+    ///
+    /// Panics on a line it cannot read: a call dropped here would make a
+    /// "no mutating call" check pass for the wrong reason.
     pub fn recorded(&self) -> Vec<RecordedCall> {
-        use base64::Engine as _;
         self.moto_api("POST", "/moto-api/recorder/stop-recording");
         let text = self.moto_api("GET", "/moto-api/recorder/download-recording");
-        text.lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|call| !call["url"].as_str().unwrap_or_default().contains("/moto-api/"))
-            .map(|call| {
-                let body = call["body"].as_str().unwrap_or_default();
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(body)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .unwrap_or_else(|| body.to_owned());
-                let action = decoded
-                    .split('&')
-                    .find_map(|pair| pair.strip_prefix("Action="))
-                    .map(str::to_owned);
-                RecordedCall {
-                    method: call["method"].as_str().unwrap_or_default().to_owned(),
-                    url: call["url"].as_str().unwrap_or_default().to_owned(),
-                    action,
-                }
-            })
-            .collect()
+        parse_recording(&text)
     }
 
     /// An SDK config pointing at this server with dummy credentials.
@@ -223,6 +224,42 @@ impl Moto {
             ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
         ]
     }
+}
+
+/// The AWS calls in a moto recording (one JSON object a line), without the
+/// recorder's own calls. Panics on a line that is not a recorded request.
+pub fn parse_recording(text: &str) -> Vec<RecordedCall> {
+    use base64::Engine as _;
+    let field = |call: &Value, name: &str, line: &str| -> String {
+        call[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("a recorded call without {name:?}: {line}"))
+            .to_owned()
+    };
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            let call: Value =
+                serde_json::from_str(line).unwrap_or_else(|err| panic!("unreadable recording line ({err}): {line}"));
+            let url = field(&call, "url", line);
+            let method = field(&call, "method", line);
+            let body = call["body"].as_str().unwrap_or_default();
+            let decoded = if call["body_encoded"].as_bool().unwrap_or(false) {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(body)
+                    .unwrap_or_else(|err| panic!("a recorded body that is not base64 ({err}): {line}"));
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                body.to_owned()
+            };
+            let action = decoded
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("Action="))
+                .map(str::to_owned);
+            RecordedCall { method, url, action }
+        })
+        .filter(|call| !call.url.contains("/moto-api/"))
+        .collect()
 }
 
 /// A name no other fixture in any test process uses.
