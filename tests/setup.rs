@@ -6,20 +6,36 @@
 mod common;
 
 use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
-use common::{Aws, Stack};
+use common::{Aws, ForwardingProxy, Stack};
 use ddns_testkit::Moto;
 use predicates::prelude::*;
+use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
 
 const ENTER: &str = "\n";
 
-/// dialoguer switches the terminal to raw mode once its prompt is drawn, and
-/// input typed before that may be dropped; give it a moment, as a person would.
+/// An address the wizard's host may publish: TEST-NET-3, which the service
+/// treats as public.
+const PUBLIC_IP: &str = "203.0.113.77";
+
+/// Sends `keys` once the wizard reads the terminal in raw mode, that is once
+/// a prompt waits for a key. Keys sent earlier reach the terminal while it
+/// still echoes and buffers lines, and a prompt may misread them.
 fn key(session: &mut PtySession, keys: &str) {
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    use nix::sys::termios::{LocalFlags, tcgetattr};
+    // On Linux the master side reports the terminal settings of the side the
+    // wizard reads.
+    let pty = session.process().get_file_handle().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while tcgetattr(&pty).unwrap().local_flags.contains(LocalFlags::ICANON) {
+        assert!(Instant::now() < deadline, "the wizard never waited for a key");
+        std::thread::sleep(Duration::from_millis(5));
+    }
     session.send(keys).unwrap();
+    session.flush().unwrap();
 }
 
 fn wizard(stack: &Stack<'_>, check_url: &str) -> PtySession {
@@ -31,23 +47,31 @@ fn wizard(stack: &Stack<'_>, check_url: &str) -> PtySession {
     spawn_command(cmd, Some(60_000)).unwrap()
 }
 
+/// The wizard's exit code; `None` if a signal ended it.
+fn exit_code(session: &PtySession) -> Option<i32> {
+    match session.process().wait().unwrap() {
+        WaitStatus::Exited(_, code) => Some(code),
+        _ => None,
+    }
+}
+
 /// Answers the host questions: zone (the only one), `label`, IPv4, TTL,
 /// rate limit and client defaults, then goes ahead.
 fn answer_host_questions(session: &mut PtySession, label: &str) {
     session.exp_string("Hosted zone").unwrap();
     key(session, ENTER);
     session.exp_string("Hostname").unwrap();
-    session.send_line(label).unwrap();
+    key(session, &format!("{label}\n"));
     session.exp_string("Record types").unwrap();
     key(session, ENTER);
     session.exp_string("TTL").unwrap();
-    session.send_line("").unwrap();
+    key(session, ENTER);
     session.exp_string("Rate limit").unwrap();
-    session.send_line("").unwrap();
+    key(session, ENTER);
     session.exp_string("Client").unwrap();
     key(session, ENTER);
     session.exp_string("[Y/n]").unwrap();
-    key(session, "y\n");
+    key(session, "y");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -55,25 +79,38 @@ async fn from_nothing_to_a_working_host_then_another() {
     // A moto of its own, so the zone list holds exactly one zone.
     let moto = Box::leak(Box::new(Moto::dedicated()));
     let aws = Aws::new(moto).await;
-    let (_, zone) = aws.zone().await;
+    let (zone_id, zone) = aws.zone().await;
     let stack = Stack::new(moto);
     // A local service on the stack's (future) bucket stands in for the
-    // endpoint in the final live check; moto cannot run the function.
-    let serve = common::Serve::start(&stack);
-    let check_url = serve.url();
+    // endpoint in the final live check, since moto cannot run the function.
+    // Reached through the proxy, the check comes from a public address, as
+    // it would through API Gateway; reached directly, from 127.0.0.1.
+    let serve = common::Serve::start_with(&stack, &["--trust-forwarded-for"]);
+    let proxy = ForwardingProxy::start(&serve.addr, PUBLIC_IP);
 
-    let mut session = wizard(&stack, &check_url);
+    let mut session = wizard(&stack, &proxy.url());
     session.exp_string("Region").unwrap();
-    session.send_line("").unwrap();
+    key(&mut session, ENTER);
     session.exp_string("Account 123456789012").unwrap();
     session.exp_string("Stack name").unwrap();
-    session.send_line("").unwrap();
+    key(&mut session, ENTER);
     answer_host_questions(&mut session, "home");
     session.exp_string("is deployed").unwrap();
     session.exp_string("Secret, shown this once").unwrap();
     session.exp_string("*/5 * * * * ddns-ctl update").unwrap();
-    session.exp_string("mode=get: 127.0.0.1").unwrap();
+    session.exp_string(&format!("mode=get: {PUBLIC_IP}")).unwrap();
+    let home = format!("home.{zone}");
+    session
+        .exp_string(&format!(
+            "mode=set: Your hostname record {home} has been set to {PUBLIC_IP}"
+        ))
+        .unwrap();
+    session
+        .exp_string(&format!("Done: {home} points at {PUBLIC_IP}."))
+        .unwrap();
     session.exp_eof().unwrap();
+    assert_eq!(exit_code(&session), Some(0));
+    assert_eq!(common::record(&aws, &zone_id, &home, "A").await, [PUBLIC_IP]);
     stack
         .cli()
         .arg("status")
@@ -81,17 +118,30 @@ async fn from_nothing_to_a_working_host_then_another() {
         .success()
         .stdout(predicate::str::contains("hosts    1"));
 
-    // Again: the stack is found, and a second host is added.
-    let mut session = wizard(&stack, &check_url);
+    // Again: the stack is found and a second host is added. This check comes
+    // from 127.0.0.1, which the host may not publish: the wizard says so,
+    // and does not call it done.
+    let mut session = wizard(&stack, &serve.url());
     session.exp_string("Region").unwrap();
-    session.send_line("").unwrap();
+    key(&mut session, ENTER);
     session.exp_string("Stack name").unwrap();
-    session.send_line("").unwrap();
+    key(&mut session, ENTER);
     session.exp_string("exists. What now?").unwrap();
     key(&mut session, ENTER);
     answer_host_questions(&mut session, "second");
-    session.exp_string(&format!("Added second.{zone}")).unwrap();
-    session.exp_eof().unwrap();
+    let second = format!("second.{zone}");
+    session.exp_string(&format!("Added {second}")).unwrap();
+    session.exp_string("mode=set: refusing to publish 127.0.0.1").unwrap();
+    session.exp_string("no address yet").unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(exit_code(&session), Some(1), "{rest}");
+    assert!(
+        rest.contains("the live check did not pass: the service refused the update")
+            && rest.contains(&format!("ddns-ctl update --url {}", serve.url())),
+        "{rest}"
+    );
+    assert!(!rest.contains("Done:"), "{rest}");
+    assert!(common::record(&aws, &zone_id, &second, "A").await.is_empty());
     stack
         .cli()
         .arg("status")
@@ -101,20 +151,16 @@ async fn from_nothing_to_a_working_host_then_another() {
 
     // Ctrl-C at a prompt of a new stack leaves nothing behind.
     let other = Stack::new(moto);
-    let mut session = wizard(&other, &check_url);
+    let mut session = wizard(&other, &serve.url());
     session.exp_string("Region").unwrap();
-    session.send_line("").unwrap();
+    key(&mut session, ENTER);
     session.exp_string("Stack name").unwrap();
-    session.send_line("").unwrap();
+    key(&mut session, ENTER);
     session.exp_string("Hosted zone").unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    session.send_control('c').unwrap();
+    key(&mut session, "\x03");
     session.exp_eof().unwrap();
-    let status = other.cli().args(["--output", "json", "status"]).output().unwrap();
-    assert_eq!(status.status.code(), Some(1));
-    assert!(!String::from_utf8_lossy(&status.stdout).contains("\"present\""));
-
-    drop(serve);
+    assert_ne!(exit_code(&session), Some(0));
+    common::assert_nothing_exists(&other);
 }
 
 #[test]

@@ -213,9 +213,9 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     };
     eprintln!("\nClient setup ({format:?}):\n");
     println!("{}", client_config::render(format, &endpoint, entry.name, &secret)?);
-    live_check(&endpoint, entry.name, &secret).await;
+    let checked = live_check(&endpoint, entry.name, &secret).await;
     let dns = ddns_handler::dns::Dns::new(session.clients.route53.clone());
-    match dns
+    let held = match dns
         .current(&zone.id, entry.name, entry.config.route_53_record_type)
         .await
     {
@@ -227,10 +227,32 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
                 values.join(", ")
             };
             eprintln!("Route53 now holds for {}: {shown}", entry.name);
+            Some(values)
         }
-        Err(err) => eprintln!("Could not read {}'s record: {err}", entry.name),
+        Err(err) => {
+            eprintln!("Could not read {}'s record: {err}", entry.name);
+            None
+        }
+    };
+    // The stack and the host are in place whatever the check says; a check
+    // that did not pass is still a failure, so that nobody walks away from a
+    // host that does not update.
+    let retry = format!(
+        "the stack is deployed and {host} is added; once the cause is fixed, check again with: \
+         ddns-ctl update --url {endpoint} --hostname {host} --secret-file FILE (the secret above)",
+        host = entry.name
+    );
+    match (checked, held) {
+        (Ok(ip), Some(values)) if values.contains(&ip) => {
+            eprintln!("Done: {} points at {ip}.", entry.name);
+            Ok(())
+        }
+        (Ok(ip), _) => anyhow::bail!(
+            "the live check did not pass: the service accepted {ip} for {}, but Route53 does not hold it; {retry}",
+            entry.name
+        ),
+        (Err(failure), _) => anyhow::bail!("the live check did not pass: {failure}; {retry}"),
     }
-    Ok(())
 }
 
 fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
@@ -293,39 +315,97 @@ fn aws_profiles() -> Vec<String> {
     profiles
 }
 
-/// mode=get, then a set, through the endpoint; reports, never fails setup.
-async fn live_check(endpoint: &str, host: &str, secret: &str) {
+/// Why the live check did not pass.
+#[derive(Debug, thiserror::Error)]
+enum CheckFailure {
+    /// The endpoint could not be reached, or answered something else than
+    /// the seed API's JSON.
+    #[error("the endpoint did not answer {mode} ({reason})")]
+    NoAnswer { mode: &'static str, reason: String },
+    /// The service answered, and refused.
+    #[error("the service refused the update: {0}")]
+    Refused(String),
+}
+
+/// How long the check keeps trying an endpoint that is not answering yet: a
+/// new API and its invoke permission can take a few seconds to work.
+const CHECK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// mode=get, then a set, through the endpoint, as a client would. Returns
+/// the address the service published.
+async fn live_check(endpoint: &str, host: &str, secret: &str) -> Result<String, CheckFailure> {
     eprintln!("Live check through {endpoint}:");
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(15))
-        .build();
-    let Ok(client) = client else { return };
-    let get = async {
-        let reply: serde_json::Value = client
-            .get(endpoint)
-            .query(&[("mode", "get")])
-            .send()
-            .await?
-            .json()
-            .await?;
-        let ip = reply["return_message"].as_str().unwrap_or_default().to_owned();
-        let hash: String = Sha256::digest(format!("{ip}{host}{secret}").as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let set: serde_json::Value = client
-            .get(endpoint)
-            .query(&[("mode", "set"), ("hostname", host), ("hash", &hash)])
-            .send()
-            .await?
-            .json()
-            .await?;
-        Ok::<_, reqwest::Error>((ip, set["return_message"].as_str().unwrap_or_default().to_owned()))
-    };
-    match get.await {
-        Ok((ip, message)) => eprintln!("  mode=get: {ip}\n  mode=set: {message}\nDone: {host} points at {ip}."),
-        Err(err) => eprintln!(
-            "  the endpoint did not answer ({err}); a new API can take a minute. Try: ddns-ctl update --url {endpoint} --hostname {host} …"
-        ),
+        .build()
+        .map_err(|err| CheckFailure::NoAnswer {
+            mode: "mode=get",
+            reason: err.to_string(),
+        })?;
+    let get = seed_call(&client, endpoint, "mode=get", &[("mode", "get")]).await?;
+    let ip = get.message;
+    eprintln!("  mode=get: {ip}");
+    let hash: String = Sha256::digest(format!("{ip}{host}{secret}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let set = seed_call(
+        &client,
+        endpoint,
+        "mode=set",
+        &[("mode", "set"), ("hostname", host), ("hash", &hash)],
+    )
+    .await?;
+    eprintln!("  mode=set: {}", set.message);
+    if set.success {
+        Ok(ip)
+    } else {
+        Err(CheckFailure::Refused(set.message))
+    }
+}
+
+/// A seed API answer.
+struct SeedAnswer {
+    success: bool,
+    message: String,
+}
+
+/// One seed API request, retried while the endpoint is not answering yet
+/// (no connection, throttled, or a 5xx) for up to [`CHECK_PATIENCE`].
+async fn seed_call(
+    client: &reqwest::Client,
+    endpoint: &str,
+    mode: &'static str,
+    query: &[(&str, &str)],
+) -> Result<SeedAnswer, CheckFailure> {
+    let deadline = tokio::time::Instant::now() + CHECK_PATIENCE;
+    loop {
+        let reason = match client.get(endpoint).query(query).send().await {
+            Ok(response) if response.status().is_server_error() || response.status().as_u16() == 429 => {
+                format!("HTTP {}", response.status())
+            }
+            Ok(response) => {
+                let status = response.status();
+                return match response.json::<serde_json::Value>().await {
+                    Ok(body) if body["return_message"].is_string() => Ok(SeedAnswer {
+                        success: body["return_status"] == "success",
+                        message: body["return_message"].as_str().unwrap_or_default().to_owned(),
+                    }),
+                    Ok(_) => Err(CheckFailure::NoAnswer {
+                        mode,
+                        reason: format!("HTTP {status} without a return_message"),
+                    }),
+                    Err(err) => Err(CheckFailure::NoAnswer {
+                        mode,
+                        reason: format!("HTTP {status}, not JSON: {err}"),
+                    }),
+                };
+            }
+            Err(err) => err.to_string(),
+        };
+        if tokio::time::Instant::now() >= deadline {
+            return Err(CheckFailure::NoAnswer { mode, reason });
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     }
 }

@@ -28,18 +28,27 @@ pub fn package(dir: &std::path::Path, mode: u32) -> PathBuf {
 pub struct Stack<'m> {
     pub moto: &'m Moto,
     pub name: String,
+    /// The test's own directory (secret files, configs, client setups);
+    /// removed with the stack.
     pub dir: PathBuf,
     pub zip: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl<'m> Stack<'m> {
     pub fn new(moto: &'m Moto) -> Self {
         // Stack names are at most 20 characters.
         let name = unique("t").replace('-', "").chars().take(20).collect::<String>();
-        let dir = std::env::temp_dir().join(unique("ddns-deploy"));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::Builder::new().prefix("ddns-deploy-").tempdir().unwrap();
+        let dir = tmp.path().to_owned();
         let zip = package(&dir, 0o755);
-        Self { moto, name, dir, zip }
+        Self {
+            moto,
+            name,
+            dir,
+            zip,
+            _dir: tmp,
+        }
     }
 
     pub fn cli(&self) -> Command {
@@ -165,6 +174,11 @@ pub struct Serve {
 impl Serve {
     /// Serves the stack's config with no caching, so tests see writes at once.
     pub fn start(stack: &Stack<'_>) -> Self {
+        Self::start_with(stack, &[])
+    }
+
+    /// As [`Serve::start`], with more `serve` flags.
+    pub fn start_with(stack: &Stack<'_>, extra: &[&str]) -> Self {
         let ready = stack.dir.join(unique("addr"));
         let child = stack
             .cli()
@@ -177,6 +191,7 @@ impl Serve {
                 "--ready-file",
             ])
             .arg(&ready)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -205,6 +220,64 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A reverse proxy on loopback that tells the server behind it the caller is
+/// `client_ip`, as API Gateway's `sourceIp` would for a client on the
+/// internet. Pair it with `serve --trust-forwarded-for`, so that a check run
+/// from loopback publishes an address a host may publish.
+pub struct ForwardingProxy {
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+}
+
+impl ForwardingProxy {
+    /// Forwards to `upstream` (`127.0.0.1:PORT`) with `X-Forwarded-For: client_ip`.
+    pub fn start(upstream: &str, client_ip: &str) -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (upstream, client_ip) = (upstream.to_owned(), client_ip.to_owned());
+        // The thread lives as long as the test process; each request is
+        // one connection (Connection: close), so no request goes unmarked.
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let (upstream, client_ip) = (upstream.clone(), client_ip.clone());
+                std::thread::spawn(move || forward(client, &upstream, &client_ip));
+            }
+        });
+        Self { addr }
+    }
+
+    /// The stage-like URL: `http://127.0.0.1:PORT/prod/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/prod/", self.addr)
+    }
+}
+
+fn forward(mut client: std::net::TcpStream, upstream: &str, client_ip: &str) {
+    use std::io::{BufRead as _, BufReader, Read as _};
+    let mut reader = BufReader::new(client.try_clone().unwrap());
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        if line == "\r\n" {
+            break;
+        }
+        let name = line.split(':').next().unwrap_or_default().to_ascii_lowercase();
+        if name != "connection" && name != "x-forwarded-for" {
+            head.push_str(&line);
+        }
+    }
+    head.push_str(&format!("X-Forwarded-For: {client_ip}\r\nConnection: close\r\n\r\n"));
+    let mut server = std::net::TcpStream::connect(upstream).unwrap();
+    server.write_all(head.as_bytes()).unwrap();
+    // The seed API and dyndns2 are GETs: there is no body to pass on.
+    let mut reply = Vec::new();
+    server.read_to_end(&mut reply).unwrap();
+    client.write_all(&reply).unwrap();
 }
 
 /// A stack deployed on the shared moto with one hosted zone of its own.
@@ -252,4 +325,40 @@ pub async fn record(aws: &Aws, zone_id: &str, name: &str, kind: &str) -> Vec<Str
         .filter(|s| s.name() == name && s.r#type().as_str() == kind)
         .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_owned()))
         .collect()
+}
+
+/// The stack's `status --output json`, with its exit code.
+pub fn status(stack: &Stack<'_>) -> (Option<i32>, Value) {
+    let out = stack.cli().args(["--output", "json", "status"]).output().unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
+        panic!(
+            "status printed no JSON ({err}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code(), report)
+}
+
+/// The `state` (present, missing, drifted) of the resource of `kind` in a
+/// status report.
+pub fn state<'a>(report: &'a Value, kind: &str) -> &'a str {
+    report["resources"]
+        .as_array()
+        .expect("status lists resources")
+        .iter()
+        .find(|r| r["kind"] == kind)
+        .and_then(|r| r["state"].as_str())
+        .unwrap_or_else(|| panic!("no {kind} in {report:#}"))
+}
+
+/// Proves that nothing of the stack exists: status exits 1 and reports every
+/// resource as `missing` (a substring check would let `drifted` through).
+pub fn assert_nothing_exists(stack: &Stack<'_>) {
+    let (code, report) = status(stack);
+    assert_eq!(code, Some(1), "{report:#}");
+    let resources = report["resources"].as_array().expect("status lists resources");
+    assert!(!resources.is_empty(), "{report:#}");
+    for resource in resources {
+        assert_eq!(resource["state"], "missing", "{report:#}");
+    }
 }
