@@ -219,6 +219,21 @@ async fn a_second_deploy_makes_no_mutating_call() {
     let again = moto.recorded();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("is up to date"));
+    // The positive control: the same recorder saw the fresh deploy's writes,
+    // so an empty or unread recording cannot pass the checks below.
+    let created: Vec<&ddns_testkit::RecordedCall> = fresh.iter().filter(|c| c.is_mutating()).collect();
+    let made = |what: &str, call: &dyn Fn(&ddns_testkit::RecordedCall) -> bool| {
+        assert!(
+            created.iter().any(|c| call(c)),
+            "the fresh deploy's recording lacks {what}: {created:#?}"
+        );
+    };
+    made("CreateRole", &|c| c.action.as_deref() == Some("CreateRole"));
+    made("CreateFunction", &|c| {
+        c.method == "POST" && c.url.ends_with("/2015-03-31/functions")
+    });
+    made("CreateRestApi", &|c| c.method == "POST" && c.url.ends_with("/restapis"));
+    assert!(!again.is_empty(), "the no-op deploy's recording is empty");
     let writes: Vec<String> = again
         .iter()
         .filter(|c| c.is_mutating())
@@ -251,8 +266,20 @@ async fn a_second_deploy_makes_no_mutating_call() {
         .assert()
         .success()
         .stdout(predicate::str::contains("+ create     IAM role").and(predicate::str::contains("dry run")));
-    assert!(moto.recorded().iter().all(|c| !c.is_mutating()));
+    let dry_run = moto.recorded();
+    // It looked (so the recording is live) and wrote nothing.
+    assert!(
+        dry_run.iter().any(|c| c.action.as_deref() == Some("GetRole")),
+        "the dry run's recording lacks its reads: {dry_run:#?}"
+    );
+    let writes: Vec<String> = dry_run
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(ToString::to_string)
+        .collect();
+    assert!(writes.is_empty(), "a dry run wrote: {writes:#?}");
     assert!(aws.api_ids(&other.name).await.is_empty());
+    common::assert_nothing_exists(&other);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -307,7 +334,14 @@ async fn teardown_removes_the_stack_and_nothing_else() {
             .await
             .unwrap();
     }
+    // A host of the stack lives in the zone, and its record has a value.
     let record = format!("home.{zone}");
+    aws.put_config(
+        &stack,
+        &json!({ &record: common::host_entry(&zone_id, "s3cret", false) }),
+    )
+    .await;
+    stack.deploy(&[]);
     let change = aws_sdk_route53::types::Change::builder()
         .action(aws_sdk_route53::types::ChangeAction::Upsert)
         .resource_record_set(
@@ -361,15 +395,13 @@ async fn teardown_removes_the_stack_and_nothing_else() {
     );
     assert!(aws.iam.get_role().role_name(stack.role()).send().await.is_err());
     assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_err());
-    // The zone, its record and the other stack are untouched.
-    let records = aws
-        .route53
-        .list_resource_record_sets()
-        .hosted_zone_id(&zone_id)
-        .send()
-        .await
-        .unwrap();
-    assert!(records.resource_record_sets().iter().any(|r| r.name() == record));
+    // The zone, the host's record (exactly as it was) and the other stack
+    // are untouched.
+    assert_eq!(common::record(&aws, &zone_id, &record, "A").await, ["203.0.113.1"]);
+    assert!(
+        aws.route53.get_hosted_zone().id(&zone_id).send().await.is_ok(),
+        "teardown deleted the zone"
+    );
     assert_eq!(aws.api_ids(&neighbour.name).await.len(), 1);
     neighbour.cli().args(["status"]).assert().success();
 
@@ -427,7 +459,14 @@ async fn an_interrupted_deploy_is_completed_by_the_next_one() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     deploy.kill().unwrap();
-    deploy.wait().unwrap();
+    let died = deploy.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(died.signal(), Some(9), "deploy was not killed but ended: {died}");
+    // It died half-way: the role exists, the API does not.
+    let (_, report) = common::status(&stack);
+    assert_ne!(common::state(&report, "role"), "missing", "{report:#}");
+    assert_eq!(common::state(&report, "api"), "missing", "{report:#}");
+    assert!(aws.api_ids(&stack.name).await.is_empty());
 
     stack.deploy(&[]);
     stack.cli().arg("status").assert().success();
@@ -461,20 +500,10 @@ async fn a_partial_stack_shows_in_status_and_tears_down() {
         .await
         .unwrap();
 
-    let out = stack.cli().args(["--output", "json", "status"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let state = |kind: &str| {
-        status["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["kind"] == kind)
-            .unwrap()["state"]
-            .clone()
-    };
-    assert_eq!(state("function"), "missing");
-    assert_eq!(state("role"), "present");
+    let (code, report) = common::status(&stack);
+    assert_eq!(code, Some(1));
+    assert_eq!(common::state(&report, "function"), "missing", "{report:#}");
+    assert_eq!(common::state(&report, "role"), "present", "{report:#}");
 
     // Deploy repairs it, and resets the throttling it found changed.
     stack.deploy(&[]);
@@ -499,6 +528,7 @@ async fn a_partial_stack_shows_in_status_and_tears_down() {
     stack.cli().args(["teardown", "--yes"]).assert().success();
     assert!(aws.iam.get_role().role_name(stack.role()).send().await.is_err());
     assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_err());
+    common::assert_nothing_exists(&stack);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -560,12 +590,7 @@ fn bad_input_changes_nothing() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("invalid stack name"));
-    stack
-        .cli()
-        .arg("status")
-        .assert()
-        .code(1)
-        .stdout(predicate::str::contains("missing"));
+    common::assert_nothing_exists(&stack);
 }
 
 #[test]
