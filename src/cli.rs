@@ -483,6 +483,30 @@ mod tests {
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
     }
+
+    /// Every subcommand, nested ones too, found by walking clap's own tree,
+    /// so that a new one cannot be left out: its `--help` shows an example.
+    #[test]
+    fn every_subcommand_has_an_example() {
+        fn walk(command: &mut clap::Command, path: &str, seen: &mut Vec<String>) {
+            // clap's own `help` subcommands print the list, not a command.
+            for sub in command.get_subcommands_mut().filter(|sub| sub.get_name() != "help") {
+                let path = format!("{path} {}", sub.get_name());
+                let help = sub.render_long_help().to_string();
+                assert!(help.contains("Example"), "`{path} --help` has no example:\n{help}");
+                seen.push(path.clone());
+                walk(sub, &path, seen);
+            }
+        }
+        let mut root = Cli::command();
+        root.build();
+        let mut seen = Vec::new();
+        walk(&mut root, "ddns-ctl", &mut seen);
+        // The walk reached the nested commands, not only the top level.
+        for path in ["ddns-ctl host add", "ddns-ctl config restore", "ddns-ctl setup"] {
+            assert!(seen.iter().any(|s| s == path), "{path} not walked: {seen:?}");
+        }
+    }
 }
 
 /// `ddns-ctl setup`.

@@ -241,14 +241,29 @@ async fn update_every_keeps_running() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    child.kill().unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    // Read its rounds as they come, so the test waits for them rather than
+    // for a guessed time.
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead as _;
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut rounds = Vec::new();
+    while rounds.len() < 3 {
+        match rx.recv_timeout(std::time::Duration::from_secs(20)) {
+            Ok(line) => rounds.push(line),
+            Err(err) => panic!("only {} rounds ({err}): {rounds:#?}", rounds.len()),
+        }
+    }
     assert!(
-        text.lines().count() >= 2,
-        "it should have updated more than once:\n{text}"
+        child.try_wait().unwrap().is_none(),
+        "update --every stopped by itself after {rounds:#?}"
     );
-    assert!(text.lines().next().unwrap().contains("has been set"));
-    assert!(text.lines().nth(1).unwrap().contains("matches"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(rounds[0].contains("has been set"), "{rounds:#?}");
+    assert!(rounds[1..].iter().all(|r| r.contains("matches")), "{rounds:#?}");
 }

@@ -50,23 +50,49 @@ fn man_pages_are_written_for_every_subcommand() {
     }
 }
 
+/// The subcommands `ddns-ctl PATH --help` lists under "Commands:".
+fn subcommands(path: &[String]) -> Vec<String> {
+    let out = Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .args(path)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{path:?} --help failed");
+    let help = String::from_utf8(out.stdout).unwrap();
+    help.lines()
+        .skip_while(|line| *line != "Commands:")
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        // A long description wraps onto lines indented further.
+        .filter(|line| !line[2..].starts_with(' '))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Walks the built binary's command tree, nested commands included, as a
+/// user reading `--help` would; the same walk over clap's tree is a unit
+/// test in src/cli.rs.
 #[test]
 fn every_subcommand_has_help_with_an_example() {
-    for sub in [
-        "deploy",
-        "teardown",
-        "status",
-        "serve",
-        "client-config",
-        "update",
-        "completions",
-        "man",
-    ] {
+    let mut pending: Vec<Vec<String>> = subcommands(&[]).into_iter().map(|name| vec![name]).collect();
+    let mut seen = Vec::new();
+    while let Some(path) = pending.pop() {
         Command::cargo_bin("ddns-ctl")
             .unwrap()
-            .args([sub, "--help"])
+            .args(&path)
+            .arg("--help")
             .assert()
             .success()
             .stdout(predicate::str::contains("Usage: ddns-ctl").and(predicate::str::contains("Example")));
+        for sub in subcommands(&path) {
+            pending.push([path.clone(), vec![sub]].concat());
+        }
+        seen.push(path.join(" "));
+    }
+    for path in ["deploy", "host add", "host rotate-secret", "config restore", "setup"] {
+        assert!(seen.iter().any(|s| s == path), "{path} not reached: {seen:?}");
     }
 }

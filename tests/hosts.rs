@@ -194,7 +194,19 @@ async fn a_host_from_add_to_remove() {
         .args(["-q", "host", "add", &other, "--allow-private-addresses"])
         .assert()
         .success();
+    let other_secret = config(&aws, &stack).await[&other]["shared_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(seed_set(&serve, &other, &other_secret), 200);
+    assert_eq!(record(&aws, &zone_id, &other, "A").await, ["127.0.0.1"]);
     stack.cli().args(["host", "remove", &other]).assert().success();
+    assert!(config(&aws, &stack).await.get(&other).is_none());
+    assert_eq!(
+        record(&aws, &zone_id, &other, "A").await,
+        ["127.0.0.1"],
+        "remove without --delete-records deleted the record"
+    );
     stack
         .cli()
         .args(["host", "remove", &host, "--delete-records"])
@@ -244,6 +256,8 @@ async fn import_export_history_and_restore() {
     let (stack, aws, zone_id, zone) = deployed().await;
     let kept = format!("kept.{zone}");
     stack.cli().args(["-q", "host", "add", &kept]).assert().success();
+    let original_secret = config(&aws, &stack).await[&kept]["shared_secret"].clone();
+    assert!(original_secret.is_string());
     let seed_entry = |secret: &str| {
         json!({ "aws_region": "us-east-1", "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
                 "route_53_record_type": "A", "shared_secret": secret, "allow_private_addresses": true })
@@ -267,9 +281,9 @@ async fn import_export_history_and_restore() {
     assert_eq!(report["added"], json!([imported]));
     assert_eq!(report["conflicts"], json!([kept]));
     let current = config(&aws, &stack).await;
-    assert_ne!(
-        current[&kept]["shared_secret"], "other",
-        "a conflict must not overwrite without --overwrite"
+    assert_eq!(
+        current[&kept]["shared_secret"], original_secret,
+        "a conflict must keep the existing host without --overwrite"
     );
     assert_eq!(current[&imported]["shared_secret"], "SHARED_SECRET_1");
 

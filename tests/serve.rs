@@ -129,20 +129,45 @@ async fn the_blog_posts_client_works_unchanged() {
     assert_eq!(updates.len(), 2, "{logs}");
     assert!(updates[0].contains("198.51.100.1") && updates[0].contains("127.0.0.1") && updates[0].contains("changed"));
     assert!(updates[1].contains("unchanged"));
-    assert!(!logs.contains(SECRET), "{logs}");
+    assert_no_credentials(&logs, &host);
+}
+
+/// The seed's proof for a request from 127.0.0.1.
+fn seed_hash(host: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(format!("127.0.0.1{host}{SECRET}").as_bytes()))
+}
+
+/// Neither the secret nor anything made from it is in `logs`: the seed's
+/// proof for the requests the tests send, and the Basic credentials (right
+/// and wrong) in the form they travel.
+fn assert_no_credentials(logs: &str, host: &str) {
+    use base64::Engine as _;
+    let mut forbidden = vec![SECRET.to_owned(), seed_hash(host)];
+    for password in [SECRET.to_owned(), format!("wrong-{SECRET}")] {
+        forbidden.push(base64::engine::general_purpose::STANDARD.encode(format!("{host}:{password}")));
+    }
+    for needle in forbidden {
+        assert!(!logs.contains(&needle), "the logs hold {needle}:\n{logs}");
+    }
+    assert!(!logs.to_lowercase().contains("authorization"), "{logs}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dyndns2_credentials_never_reach_the_logs() {
     let (fx, host) = fixture_with_host().await;
-    let serve = Serve::start(&fx, &["-v"]);
+    // At trace level, the most ddns-ctl ever logs.
+    let serve = Serve::start(&fx, &["-vv"]);
     let url = format!("http://{}/nic/update?hostname={host}&myip=203.0.113.4", serve.addr);
     assert_eq!(curl(&["-u", &format!("{host}:{SECRET}"), &url]), "good 203.0.113.4\n");
     assert_eq!(curl(&["-u", &format!("{host}:wrong-{SECRET}"), &url]), "badauth\n");
+    // The seed API too, with the proof in the query string.
+    let hash = seed_hash(&host);
+    curl(&[&format!("http://{}/?mode=set&hostname={host}&hash={hash}", serve.addr)]);
     let logs = serve.logs();
     assert!(logs.contains("203.0.113.4"), "{logs}");
-    assert!(!logs.contains(SECRET), "{logs}");
-    assert!(!logs.to_lowercase().contains("authorization"), "{logs}");
+    assert!(logs.contains("127.0.0.1"), "{logs}");
+    assert_no_credentials(&logs, &host);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -25,6 +25,10 @@ async fn every_bad_request_gets_a_4xx_and_changes_nothing() {
     .await;
     fx.set_record(&host, "A", &["198.51.100.1"]).await;
     let etag = fx.config_etag().await;
+    assert!(
+        etag.is_some(),
+        "no ETag to compare: the check below would pass on None == None"
+    );
     let records = fx.all_records().await;
     let server = serve(&fx).await;
 

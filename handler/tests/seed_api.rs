@@ -261,7 +261,8 @@ async fn a_missing_or_broken_config_is_a_server_fault_not_a_crash() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotated_secret_takes_effect_once_the_cache_expires() {
     let (fx, host) = one_host("A").await;
-    let server = serve_with(&fx, "127.0.0.1:0", Duration::from_millis(300), LocalOptions::default()).await;
+    let max_age = Duration::from_secs(2);
+    let server = serve_with(&fx, "127.0.0.1:0", max_age, LocalOptions::default()).await;
     let url = |secret: &str| {
         format!(
             "{}/?mode=set&hostname={host}&hash={}",
@@ -269,10 +270,19 @@ async fn a_rotated_secret_takes_effect_once_the_cache_expires() {
             seed_hash("127.0.0.1", &host, secret)
         )
     };
+    let cached_at = std::time::Instant::now();
     assert_eq!(get(&url(SECRET)).await.0, 200);
     fx.put_config(&json!({ &host: fx.entry("A", "rotated", json!({})) }))
         .await;
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    // Until the cache expires, the config it holds is the one that counts:
+    // the old secret still works and the new one does not yet.
+    assert_eq!(get(&url(SECRET)).await.0, 200, "the cache was not used");
+    assert_eq!(get(&url("rotated")).await.0, 403, "the cache was not used");
+    assert!(
+        cached_at.elapsed() < max_age,
+        "too slow to see the cache; the checks above prove nothing"
+    );
+    tokio::time::sleep(max_age + Duration::from_millis(200)).await;
     assert_eq!(get(&url(SECRET)).await.0, 403, "old secret still accepted");
     assert_eq!(get(&url("rotated")).await.0, 200);
 }
