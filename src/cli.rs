@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::aws::function::Arch;
+use crate::model::{self, Arch};
 
 /// Your own dynamic DNS on AWS: deploy it, manage hosts, keep them updated.
 #[derive(Debug, Parser)]
@@ -175,7 +175,7 @@ pub struct ServeArgs {
     pub bucket: Option<String>,
 
     /// The config object's key.
-    #[arg(long, default_value = ddns_handler::config::DEFAULT_KEY, value_name = "KEY")]
+    #[arg(long, default_value = model::DEFAULT_KEY, value_name = "KEY")]
     pub key: String,
 
     /// Seconds a cached config is trusted before it is revalidated.
@@ -189,7 +189,7 @@ pub struct ServeArgs {
 
     /// Also answer below /STAGE/, like the deployed API, so a client set up
     /// for the stage URL works unchanged ("" turns it off).
-    #[arg(long, default_value = "prod", value_name = "STAGE")]
+    #[arg(long, default_value = model::DEFAULT_STAGE, value_name = "STAGE")]
     pub stage: String,
 
     /// Write the bound address to this file once listening (useful with
@@ -211,19 +211,26 @@ pub struct DeployArgs {
     pub handler_zip: Option<PathBuf>,
 
     /// The API Gateway stage, part of the endpoint URL.
-    #[arg(long, default_value = "prod", value_name = "STAGE")]
+    #[arg(long, default_value = model::DEFAULT_STAGE, value_name = "STAGE")]
     pub stage: String,
 
     /// Steady-state requests per second the stage accepts.
-    #[arg(long, default_value_t = 5.0, value_name = "N")]
+    #[arg(long, default_value_t = model::DEFAULT_RATE_LIMIT, value_name = "N")]
     pub rate_limit: f64,
 
     /// Requests the stage accepts in a burst.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = model::DEFAULT_BURST_LIMIT, value_name = "N")]
     pub burst_limit: i32,
 
+    /// Days the function's log group keeps its events: one of CloudWatch
+    /// Logs' values (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
+    /// 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653).
+    #[arg(long, default_value_t = model::DEFAULT_LOG_RETENTION_DAYS, value_name = "DAYS",
+          value_parser = log_retention_days)]
+    pub log_retention_days: i32,
+
     /// The config object's key in the bucket.
-    #[arg(long, default_value = ddns_handler::config::DEFAULT_KEY, value_name = "KEY")]
+    #[arg(long, default_value = model::DEFAULT_KEY, value_name = "KEY")]
     pub key: String,
 
     /// Print the plan and change nothing.
@@ -233,6 +240,48 @@ pub struct DeployArgs {
     /// Do not ask for confirmation.
     #[arg(long, short)]
     pub yes: bool,
+}
+
+impl DeployArgs {
+    /// The settings these flags ask for.
+    pub fn settings(&self) -> model::Settings {
+        model::Settings {
+            key: self.key.clone(),
+            arch: self.arch,
+            stage: self.stage.clone(),
+            rate_limit: self.rate_limit,
+            burst_limit: self.burst_limit,
+            log_retention_days: self.log_retention_days,
+        }
+    }
+}
+
+/// `--log-retention-days`: CloudWatch Logs accepts only these.
+fn log_retention_days(value: &str) -> Result<i32, String> {
+    let days: i32 = value.parse().map_err(|_| format!("{value} is not a number of days"))?;
+    if model::LOG_RETENTION_DAYS.contains(&days) {
+        Ok(days)
+    } else {
+        Err(format!(
+            "CloudWatch Logs keeps events for one of {:?} days",
+            model::LOG_RETENTION_DAYS
+        ))
+    }
+}
+
+// `--arch`: the model's type, spelled as Lambda spells it.
+impl ValueEnum for Arch {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[Self::Arm64, Self::X86_64]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Self::Arm64 => "Graviton: cheaper per millisecond, the default",
+            Self::X86_64 => "Intel/AMD",
+        };
+        Some(clap::builder::PossibleValue::new(self.as_str()).help(help))
+    }
 }
 
 /// `ddns-ctl teardown`.

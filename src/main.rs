@@ -4,7 +4,10 @@
 mod aws;
 mod cli;
 mod commands;
+mod executor;
+mod model;
 mod package;
+mod plan;
 mod progress;
 mod secret;
 mod stack;

@@ -12,7 +12,7 @@ use std::process::Command;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
-use crate::aws::function::Arch;
+use crate::model::Arch;
 
 /// The newest glibc symbol version `provided.al2023` offers.
 pub const MAX_GLIBC: (u32, u32) = (2, 34);

@@ -1,269 +1,44 @@
-//! A stack: the fixed names and tags of everything one deployment owns, and
-//! the plan that brings what exists to what should.
+//! A stack as the planner sees it: what exists (`observe`, reads only),
+//! what should exist (`Desired`), and the two planners, both pure:
+//! [`plan`] brings what exists to what should, [`sweep`] deletes what
+//! teardown found. The executor runs either.
 //!
-//! Names derive from the stack name, the account and the region, so any
-//! machine with credentials finds the same stack without a local state file.
-//! Tags mark every resource as ddns-ctl's, and teardown deletes nothing
-//! without them.
+//! Every resource appears here in the same four places, in the order deploy
+//! creates them: a field of [`Observation`], its read in [`observe`], a
+//! field of [`Desired`], and its step in [`plan`].
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::Serialize;
-
-use crate::aws::function::Arch;
-use crate::aws::{Account, AwsError, Clients, api, bucket, function, role};
-
-/// The tag every ddns-ctl resource carries.
-pub const MANAGED_BY: (&str, &str) = ("managed-by", "ddns-ctl");
-/// The tag that names the stack a resource belongs to.
-pub const STACK_TAG: &str = "ddns-ctl:stack";
-/// The Lambda permission statement that lets the API invoke the function.
-pub const PERMISSION_ID: &str = "ddns-ctl-apigateway";
-
-/// Why a stack name cannot be used.
-#[derive(Debug, thiserror::Error)]
-#[error("invalid stack name '{0}': use 1 to 20 lower-case letters, digits and hyphens, starting with a letter")]
-pub struct BadStackName(pub String);
-
-/// The names of a stack's resources.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Names {
-    /// The stack name (`--name`).
-    pub stack: String,
-    /// The account id.
-    pub account: String,
-    /// The region.
-    pub region: String,
-    /// The Lambda function's IAM role. IAM is global, so the region is part
-    /// of the name and stacks in two regions do not share a role.
-    pub role: String,
-    /// The config bucket; bucket names are global, hence account and region.
-    pub bucket: String,
-    /// The Lambda function.
-    pub function: String,
-    /// The REST API's name (API Gateway does not make names unique; the tags do).
-    pub api: String,
-    /// The function's log group.
-    pub log_group: String,
-}
-
-impl Names {
-    /// The names for stack `stack` in `account`.
-    pub fn new(stack: &str, account: &Account) -> Result<Self, BadStackName> {
-        let valid = (1..=20).contains(&stack.len())
-            && stack.starts_with(|c: char| c.is_ascii_lowercase())
-            && stack
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !stack.ends_with('-');
-        if !valid {
-            return Err(BadStackName(stack.to_owned()));
-        }
-        let function = format!("ddns-ctl-{stack}");
-        Ok(Self {
-            stack: stack.to_owned(),
-            account: account.id.clone(),
-            region: account.region.clone(),
-            role: format!("ddns-ctl-{stack}-{}", account.region),
-            bucket: format!("ddns-ctl-{stack}-{}-{}", account.id, account.region),
-            log_group: format!("/aws/lambda/{function}"),
-            api: function.clone(),
-            function,
-        })
-    }
-
-    /// The tags every resource of this stack carries.
-    pub fn tags(&self) -> Vec<(String, String)> {
-        vec![
-            (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
-            (STACK_TAG.to_owned(), self.stack.clone()),
-        ]
-    }
-
-    /// Whether `tags` mark a resource as this stack's.
-    pub fn owns<'a>(&self, mut tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
-        let (mut managed, mut ours) = (false, false);
-        for (key, value) in tags.by_ref() {
-            managed |= (key, value) == MANAGED_BY;
-            ours |= key == STACK_TAG && value == self.stack;
-        }
-        managed && ours
-    }
-
-    /// The URL clients call.
-    pub fn endpoint(&self, api_id: &str, stage: &str) -> String {
-        format!("https://{api_id}.execute-api.{}.amazonaws.com/{stage}/", self.region)
-    }
-}
-
-/// The kinds of resource a stack has, in the order deploy creates them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// The function's IAM role and its inline policy.
-    Role,
-    /// The config bucket and its protections.
-    Bucket,
-    /// The Lambda function.
-    Function,
-    /// The REST API, its methods and integrations.
-    Api,
-    /// The stage, its deployment and throttling.
-    Stage,
-    /// The permission that lets the API invoke the function.
-    Permission,
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Role => "IAM role",
-            Self::Bucket => "S3 bucket",
-            Self::Function => "Lambda function",
-            Self::Api => "REST API",
-            Self::Stage => "API stage",
-            Self::Permission => "invoke permission",
-        })
-    }
-}
-
-/// What a step will do to one resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "action", content = "changes", rename_all = "kebab-case")]
-pub enum Action {
-    /// It does not exist yet.
-    Create,
-    /// It exists, but these settings differ.
-    Update(Vec<String>),
-    /// It is as it should be.
-    Unchanged,
-}
-
-/// One resource in a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Step {
-    /// What kind of resource.
-    pub kind: Kind,
-    /// Its name or id.
-    pub name: String,
-    /// What deploy will do.
-    #[serde(flatten)]
-    pub action: Action,
-}
-
-impl fmt::Display for Step {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.action {
-            Action::Create => write!(f, "  + create     {} {}", self.kind, self.name),
-            Action::Update(changes) => write!(f, "  ~ update     {} {} ({})", self.kind, self.name, changes.join(", ")),
-            Action::Unchanged => write!(f, "  = unchanged  {} {}", self.kind, self.name),
-        }
-    }
-}
-
-/// Every step, in dependency order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Plan {
-    /// The steps.
-    pub steps: Vec<Step>,
-}
-
-impl Plan {
-    /// Whether applying the plan would change nothing.
-    pub fn is_noop(&self) -> bool {
-        self.steps.iter().all(|s| s.action == Action::Unchanged)
-    }
-}
-
-impl fmt::Display for Plan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for step in &self.steps {
-            writeln!(f, "{step}")?;
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn account() -> Account {
-        Account {
-            id: "123456789012".into(),
-            region: "eu-west-1".into(),
-        }
-    }
-
-    #[test]
-    fn names_are_fixed_by_stack_account_and_region() {
-        let names = Names::new("ddns", &account()).unwrap();
-        assert_eq!(names.role, "ddns-ctl-ddns-eu-west-1");
-        assert_eq!(names.bucket, "ddns-ctl-ddns-123456789012-eu-west-1");
-        assert_eq!(names.function, "ddns-ctl-ddns");
-        assert_eq!(names.log_group, "/aws/lambda/ddns-ctl-ddns");
-        assert!(names.bucket.len() <= 63 && names.role.len() <= 64);
-        let longest = Names::new("abcdefghijklmnopqrst", &account()).unwrap();
-        assert!(longest.bucket.len() <= 63, "{}", longest.bucket);
-        assert_eq!(
-            names.endpoint("abc123", "prod"),
-            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/"
-        );
-    }
-
-    #[test]
-    fn stack_names_are_checked() {
-        for bad in ["", "Ddns", "1ddns", "dd_ns", "ddns-", "abcdefghijklmnopqrstu"] {
-            assert!(Names::new(bad, &account()).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn ownership_needs_both_tags() {
-        let names = Names::new("ddns", &account()).unwrap();
-        assert!(names.owns([("managed-by", "ddns-ctl"), ("ddns-ctl:stack", "ddns")].into_iter()));
-        assert!(!names.owns([("managed-by", "ddns-ctl"), ("ddns-ctl:stack", "other")].into_iter()));
-        assert!(!names.owns([("ddns-ctl:stack", "ddns")].into_iter()));
-    }
-}
-
-/// The settings deploy applies, beyond the names.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    /// The config object's key.
-    pub key: String,
-    /// The function's architecture.
-    pub arch: Arch,
-    /// The API stage.
-    pub stage: String,
-    /// Stage throttling: requests per second.
-    pub rate_limit: f64,
-    /// Stage throttling: burst.
-    pub burst_limit: i32,
-}
+use crate::aws::function::Code;
+use crate::aws::{AwsError, Clients, api, bucket, function, log_group, permission, role, stage};
+use crate::model::{Names, Settings};
+use crate::plan::{Action, Kind, Plan, Step};
 
 /// Everything that exists of a stack.
 #[derive(Debug, Clone, Default)]
 pub struct Observation {
     /// The role.
     pub role: Option<role::Observed>,
-    /// The bucket.
+    /// The bucket, with the config.
     pub bucket: Option<bucket::Observed>,
+    /// The function's log group.
+    pub log_group: Option<log_group::Observed>,
     /// The function.
     pub function: Option<function::Observed>,
-    /// The API and its stage.
+    /// The API.
     pub api: Option<api::Observed>,
+    /// The API's stage.
+    pub stage: Option<stage::Observed>,
     /// The invoke permission's source ARN.
     pub permission: Option<String>,
 }
 
 impl Observation {
     /// The endpoint clients call, once the API and its stage exist.
-    pub fn endpoint(&self, names: &Names, settings: &Settings) -> Option<String> {
+    pub fn endpoint(&self, names: &Names, stage: &str) -> Option<String> {
         let api = self.api.as_ref()?;
-        api.stage.as_ref()?;
-        Some(names.endpoint(&api.id, &settings.stage))
+        self.stage.as_ref()?;
+        Some(names.endpoint(&api.id, stage))
     }
 
     /// How many hosts the config has.
@@ -273,63 +48,87 @@ impl Observation {
             .and_then(|b| b.config.as_ref())
             .map_or(0, |c| c.len())
     }
+
+    /// Whether any part of the stack exists.
+    pub fn exists(&self) -> bool {
+        self.role.is_some() || self.bucket.is_some() || self.function.is_some() || self.api.is_some()
+    }
 }
 
-/// Reads every resource of the stack: reads only, about a dozen calls.
+/// Reads every resource of the stack: reads only, about fifteen calls.
 pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> Result<Observation, AwsError> {
-    let (role, bucket, function, api) = tokio::try_join!(
+    let (role, bucket, log_group, function, api) = tokio::try_join!(
         role::observe(&clients.iam, names),
         bucket::observe(&clients.s3, names, &settings.key),
+        log_group::observe(&clients.logs, names),
         function::observe(&clients.lambda, names),
-        api::observe(&clients.apigateway, names, &settings.stage),
+        api::observe(&clients.apigateway, names),
     )?;
-    let permission = match function {
-        Some(_) => api::observe_permission(&clients.lambda, names).await?,
-        None => None,
+    let stage = async {
+        match &api {
+            Some(api) => stage::observe(&clients.apigateway, &api.id, &settings.stage).await,
+            None => Ok(None),
+        }
     };
+    let permission = async {
+        match &function {
+            Some(_) => permission::observe(&clients.lambda, names).await,
+            None => Ok(None),
+        }
+    };
+    let (stage, permission) = tokio::try_join!(stage, permission)?;
     Ok(Observation {
         role,
         bucket,
+        log_group,
         function,
         api,
+        stage,
         permission,
     })
 }
 
-/// What every resource should be, given what exists (the role's permissions
-/// follow the zones of the hosts in the existing config).
+/// What every resource should be. The role's permissions follow the zones
+/// of the hosts in the config as observed.
 #[derive(Debug, Clone)]
 pub struct Desired {
+    /// The config object's key.
+    pub key: String,
     /// The role.
     pub role: role::Desired,
+    /// The log group.
+    pub log_group: log_group::Desired,
     /// The function.
     pub function: function::Desired,
     /// The API.
     pub api: api::Desired,
+    /// The stage.
+    pub stage: stage::Desired,
 }
 
 impl Desired {
-    /// The desired state; `zip` is `None` when code is not compared.
-    pub fn new(names: &Names, settings: &Settings, observed: &Observation, zip: Option<Vec<u8>>) -> Self {
+    /// The desired state for `settings`, deploying `code`.
+    pub fn new(names: &Names, settings: &Settings, observed: &Observation, code: Code) -> Self {
         let zones = observed.bucket.as_ref().map(|b| b.zone_ids()).unwrap_or_default();
         let environment = BTreeMap::from([
             (ddns_handler::service::env::BUCKET.to_owned(), names.bucket.clone()),
             (ddns_handler::service::env::KEY.to_owned(), settings.key.clone()),
         ]);
         Self {
+            key: settings.key.clone(),
             role: role::Desired::new(names, &settings.key, &zones),
+            log_group: log_group::Desired {
+                retention_days: settings.log_retention_days,
+            },
             function: function::Desired {
-                role_arn: format!("arn:aws:iam::{}:role/{}", names.account, names.role),
+                role_arn: names.role_arn(),
                 arch: settings.arch,
-                zip,
+                code,
                 environment,
             },
-            api: api::Desired {
-                function_arn: format!(
-                    "arn:aws:lambda:{}:{}:function:{}",
-                    names.region, names.account, names.function
-                ),
-                stage: settings.stage.clone(),
+            api: api::Desired::new(names),
+            stage: stage::Desired {
+                name: settings.stage.clone(),
                 rate_limit: settings.rate_limit,
                 burst_limit: settings.burst_limit,
             },
@@ -337,41 +136,196 @@ impl Desired {
     }
 }
 
-/// The plan: one step per resource, in dependency order.
+/// The plan that brings `observed` to `desired`: one step per resource, in
+/// the order they must be made.
 pub fn plan(names: &Names, observed: &Observation, desired: &Desired) -> Plan {
-    let api_action = api::diff_api(observed.api.as_ref(), &desired.api, names);
-    let stage_action = api::diff_stage(observed.api.as_ref(), &desired.api, &api_action);
-    let api_id = observed.api.as_ref().map(|a| a.id.clone());
-    let want_permission = api_id.as_deref().map(|id| desired.api.source_arn(names, id));
-    let permission_action = match (&observed.function, &api_id) {
-        (Some(_), Some(_)) => api::diff_permission(observed.permission.as_deref(), want_permission.as_deref()),
-        _ => Action::Create,
+    let api = api::plan(observed.api.as_ref(), &desired.api);
+    // Any change to the API reaches clients only through a new deployment.
+    let stage = stage::plan(observed.stage.as_ref(), &desired.stage, &api);
+    // A permission names the API's id, unknown until a new API exists.
+    let wanted_source = observed
+        .api
+        .as_ref()
+        .filter(|_| api != Action::Create)
+        .map(|a| permission::source_arn(names, &a.id, &desired.stage.name));
+    let permission_id = crate::model::PERMISSION_ID.to_owned();
+    let steps = [
+        (
+            Kind::Role,
+            &names.role,
+            role::plan(observed.role.as_ref(), &desired.role),
+        ),
+        (
+            Kind::Bucket,
+            &names.bucket,
+            bucket::plan(observed.bucket.as_ref(), names),
+        ),
+        (
+            Kind::LogGroup,
+            &names.log_group,
+            log_group::plan(observed.log_group.as_ref(), &desired.log_group),
+        ),
+        (
+            Kind::Function,
+            &names.function,
+            function::plan(observed.function.as_ref(), &desired.function),
+        ),
+        (Kind::Api, &names.api, api),
+        (Kind::Stage, &desired.stage.name, stage),
+        (
+            Kind::Permission,
+            &permission_id,
+            permission::plan(observed.permission.as_deref(), wanted_source.as_deref()),
+        ),
+    ];
+    let steps: Vec<Step> = steps
+        .into_iter()
+        .map(|(kind, name, action)| Step {
+            kind,
+            name: name.clone(),
+            action,
+        })
+        .collect();
+    Plan { steps }
+}
+
+/// What teardown found of a stack: only what carries the stack's tags.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    /// Every REST API tagged for the stack, strays included.
+    pub apis: Vec<String>,
+    /// The function.
+    pub function: bool,
+    /// The log group (tagged; one Lambda made untagged is left alone).
+    pub log_group: bool,
+    /// The bucket.
+    pub bucket: bool,
+    /// The role.
+    pub role: bool,
+    /// Resources with the stack's names that are not ours, and why.
+    pub skipped: Vec<String>,
+}
+
+/// Finds what teardown may delete. Everything is looked at before anything
+/// is deleted, so that a refusal halfway (a denied read) deletes nothing.
+pub async fn find(clients: &Clients, names: &Names, key: &str) -> Result<Found, AwsError> {
+    let mut found = Found::default();
+    let mut ours = |seen: Result<bool, AwsError>| match seen {
+        Ok(present) => Ok(present),
+        Err(err @ AwsError::NotOurs { .. }) => {
+            found.skipped.push(err.to_string());
+            Ok(false)
+        }
+        Err(err) => Err(err),
     };
-    let step = |kind, name: &str, action| Step {
+    let function = ours(function::observe(&clients.lambda, names).await.map(|f| f.is_some()))?;
+    let bucket =
+        ours(bucket::observe(&clients.s3, names, key).await.map(|b| b.is_some())).or_else(|err| match err {
+            // A config that does not parse is still ours to delete.
+            AwsError::Call {
+                operation: "GetObject", ..
+            } => Ok(true),
+            other => Err(other),
+        })?;
+    let role = ours(role::observe(&clients.iam, names).await.map(|r| r.is_some()))?;
+    let log_group = log_group::observe(&clients.logs, names)
+        .await?
+        .is_some_and(|g| g.tagged);
+    Ok(Found {
+        apis: api::find(&clients.apigateway, names).await?,
+        function,
+        log_group,
+        bucket,
+        role,
+        ..found
+    })
+}
+
+/// The teardown plan: delete what was found, in the reverse of the order
+/// deploy makes it. `keep_config` leaves the bucket.
+pub fn sweep(names: &Names, found: &Found, keep_config: bool) -> Plan {
+    let delete = |kind, name: &str| Step {
         kind,
         name: name.to_owned(),
-        action,
+        action: Action::Delete,
     };
-    Plan {
-        steps: vec![
-            step(
+    let mut steps: Vec<Step> = found.apis.iter().map(|id| delete(Kind::Api, id)).collect();
+    let rest = [
+        (found.function, Kind::Function, &names.function),
+        (found.log_group, Kind::LogGroup, &names.log_group),
+        (found.bucket && !keep_config, Kind::Bucket, &names.bucket),
+        (found.role, Kind::Role, &names.role),
+    ];
+    steps.extend(
+        rest.into_iter()
+            .filter(|(present, _, _)| *present)
+            .map(|(_, kind, name)| delete(kind, name)),
+    );
+    Plan { steps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Account;
+
+    fn names() -> Names {
+        let account = Account {
+            id: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        Names::new("ddns", &account).unwrap()
+    }
+
+    #[test]
+    fn a_new_stack_is_created_in_dependency_order() {
+        let names = names();
+        let observed = Observation::default();
+        let desired = Desired::new(&names, &Settings::default(), &observed, Code::Unbuilt);
+        let plan = plan(&names, &observed, &desired);
+        let kinds: Vec<Kind> = plan.steps.iter().map(|s| s.kind).collect();
+        assert_eq!(
+            kinds,
+            [
                 Kind::Role,
-                &names.role,
-                role::diff(observed.role.as_ref(), &desired.role),
-            ),
-            step(
                 Kind::Bucket,
-                &names.bucket,
-                bucket::diff(observed.bucket.as_ref(), names),
-            ),
-            step(
+                Kind::LogGroup,
                 Kind::Function,
-                &names.function,
-                function::diff(observed.function.as_ref(), &desired.function),
-            ),
-            step(Kind::Api, &names.api, api_action),
-            step(Kind::Stage, &desired.api.stage, stage_action),
-            step(Kind::Permission, PERMISSION_ID, permission_action),
-        ],
+                Kind::Api,
+                Kind::Stage,
+                Kind::Permission
+            ]
+        );
+        assert!(plan.steps.iter().all(|s| s.action == Action::Create), "{plan}");
+    }
+
+    #[test]
+    fn teardown_deletes_what_it_found_in_reverse_order() {
+        let names = names();
+        let found = Found {
+            apis: vec!["a1".into(), "stray".into()],
+            function: true,
+            log_group: true,
+            bucket: true,
+            role: true,
+            skipped: vec![],
+        };
+        let plan = sweep(&names, &found, false);
+        let steps: Vec<(Kind, &str)> = plan.steps.iter().map(|s| (s.kind, s.name.as_str())).collect();
+        assert_eq!(
+            steps,
+            [
+                (Kind::Api, "a1"),
+                (Kind::Api, "stray"),
+                (Kind::Function, "ddns-ctl-ddns"),
+                (Kind::LogGroup, "/aws/lambda/ddns-ctl-ddns"),
+                (Kind::Bucket, "ddns-ctl-ddns-123456789012-us-east-1"),
+                (Kind::Role, "ddns-ctl-ddns-us-east-1"),
+            ]
+        );
+        assert!(plan.steps.iter().all(|s| s.action == Action::Delete));
+        let kept = sweep(&names, &found, true);
+        assert!(kept.steps.iter().all(|s| s.kind != Kind::Bucket));
+        assert!(sweep(&names, &Found::default(), false).steps.is_empty());
     }
 }

@@ -51,6 +51,12 @@ pub fn seed_digest(caller_ip: &str, hostname: &str, secret: &Secret) -> [u8; 32]
     hasher.finalize().into()
 }
 
+/// The seed hash a client sends, in lower-case hex: what `ddns-ctl update`
+/// and the setup wizard's live check send, and what [`SeedHash`] verifies.
+pub fn seed_hash(caller_ip: &str, hostname: &str, secret: &Secret) -> String {
+    hex::encode(seed_digest(caller_ip, hostname, secret))
+}
+
 /// Compares a presented password with a secret in constant time.
 ///
 /// Both sides are hashed first so that the comparison runs over equal-length

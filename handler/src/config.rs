@@ -144,12 +144,17 @@ pub struct HostConfig {
     pub extra: Map<String, Value>,
 }
 
+/// A hosted zone id as the Route53 API takes it: without the `/hostedzone/`
+/// that Route53 puts in front of the ids it returns (and that seed configs
+/// may carry).
+pub fn bare_zone_id(id: &str) -> &str {
+    id.strip_prefix("/hostedzone/").unwrap_or(id)
+}
+
 impl HostConfig {
     /// The zone id as the Route53 API takes it, without `/hostedzone/`.
     pub fn zone_id(&self) -> &str {
-        self.route_53_zone_id
-            .strip_prefix("/hostedzone/")
-            .unwrap_or(&self.route_53_zone_id)
+        bare_zone_id(&self.route_53_zone_id)
     }
 
     fn validate(&self) -> Result<(), String> {

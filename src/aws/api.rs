@@ -1,56 +1,50 @@
-//! API Gateway: a REGIONAL REST API with `ANY` on `/` and `/{proxy+}`, both
-//! proxied to the function; a stage with throttling; and the one Lambda
-//! permission that lets exactly this API invoke the function.
+//! API Gateway's REST API: REGIONAL, with `ANY` on `/` and `/{proxy+}`, both
+//! proxied to the function. Its stage is `stage`, and the permission that
+//! lets it invoke the function is `permission`.
 
 use std::collections::HashMap;
 
 use aws_sdk_apigateway::Client;
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Op, PatchOperation, Resource};
-use serde_json::Value;
+use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Resource};
 
 use super::AwsError;
-use crate::stack::{Action, Names, PERMISSION_ID};
+use crate::model::Names;
+use crate::plan::{Action, Change};
+
+/// The two paths the API routes, both to the function.
+pub const ROOT: &str = "/";
+/// Everything below the root.
+pub const PROXY: &str = "/{proxy+}";
 
 /// What the API should be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
-    /// The function it proxies to.
-    pub function_arn: String,
-    /// The stage name (`prod`, as in the blog post).
-    pub stage: String,
-    /// Steady-state requests per second for the whole stage.
-    pub rate_limit: f64,
-    /// Burst capacity.
-    pub burst_limit: i32,
+    /// The integration URI that invokes the function.
+    pub integration_uri: String,
 }
 
 impl Desired {
-    /// The integration URI that invokes the function.
-    pub fn integration_uri(&self, names: &Names) -> String {
-        format!(
-            "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
-            names.region, self.function_arn
-        )
-    }
-
-    /// The source ARN the invoke permission is scoped to: this API's stage.
-    pub fn source_arn(&self, names: &Names, api_id: &str) -> String {
-        format!(
-            "arn:aws:execute-api:{}:{}:{api_id}/{}/*",
-            names.region, names.account, self.stage
-        )
+    /// The API for `names`' function.
+    pub fn new(names: &Names) -> Self {
+        Self {
+            integration_uri: format!(
+                "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+                names.region,
+                names.function_arn()
+            ),
+        }
     }
 }
 
-/// The stage as it exists.
+/// One resource (path) of the API as it exists.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Stage {
-    /// Its deployment.
-    pub deployment_id: Option<String>,
-    /// `*/*` throttling rate.
-    pub rate_limit: Option<f64>,
-    /// `*/*` throttling burst.
-    pub burst_limit: Option<i32>,
+pub struct Route {
+    /// The resource's id; `None` if the path does not exist.
+    pub id: Option<String>,
+    /// Whether it has an `ANY` method.
+    pub method: bool,
+    /// The URI of that method's AWS_PROXY integration, if it has one.
+    pub uri: Option<String>,
 }
 
 /// The API as it exists.
@@ -61,16 +55,32 @@ pub struct Observed {
     /// Other APIs tagged for this stack, left by an interrupted deploy;
     /// teardown removes them too.
     pub strays: Vec<String>,
+    /// `/`.
+    pub root: Route,
+    /// `/{proxy+}`.
+    pub proxy: Route,
+}
+
+/// The ids later steps need: the stage and the permission name the API.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ids {
+    /// The API's id.
+    pub id: String,
     /// The id of `/`.
     pub root_id: Option<String>,
     /// The id of `/{proxy+}`.
     pub proxy_id: Option<String>,
-    /// Integration URI of `ANY /`, if the method exists.
-    pub root_uri: Option<String>,
-    /// Integration URI of `ANY /{proxy+}`, if the method exists.
-    pub proxy_uri: Option<String>,
-    /// The stage, if it exists.
-    pub stage: Option<Stage>,
+}
+
+impl Observed {
+    /// Its ids.
+    pub fn ids(&self) -> Ids {
+        Ids {
+            id: self.id.clone(),
+            root_id: self.root.id.clone(),
+            proxy_id: self.proxy.id.clone(),
+        }
+    }
 }
 
 /// Every REST API tagged for this stack, oldest first.
@@ -93,8 +103,9 @@ pub async fn find(apigateway: &Client, names: &Names) -> Result<Vec<String>, Aws
     Ok(found.into_iter().map(|(_, id)| id).collect())
 }
 
-/// Reads the API, its resources with their methods, and the stage.
-pub async fn observe(apigateway: &Client, names: &Names, stage: &str) -> Result<Option<Observed>, AwsError> {
+/// Reads the oldest API tagged for the stack, with its resources and their
+/// methods; `None` if there is none.
+pub async fn observe(apigateway: &Client, names: &Names) -> Result<Option<Observed>, AwsError> {
     let mut ids = find(apigateway, names).await?;
     if ids.is_empty() {
         return Ok(None);
@@ -115,181 +126,133 @@ pub async fn observe(apigateway: &Client, names: &Names, stage: &str) -> Result<
     while let Some(page) = pages.next().await {
         for resource in page.map_err(AwsError::on("GetResources"))?.items() {
             match resource.path() {
-                Some("/") => {
-                    observed.root_id = resource.id().map(str::to_owned);
-                    observed.root_uri = any_integration_uri(resource);
-                }
-                Some("/{proxy+}") => {
-                    observed.proxy_id = resource.id().map(str::to_owned);
-                    observed.proxy_uri = any_integration_uri(resource);
-                }
+                Some(ROOT) => observed.root = route(resource),
+                Some(PROXY) => observed.proxy = route(resource),
                 _ => {}
             }
         }
     }
-    observed.stage = match apigateway.get_stage().rest_api_id(&id).stage_name(stage).send().await {
-        Ok(out) => {
-            let all = out.method_settings().and_then(|m| m.get("*/*"));
-            Some(Stage {
-                deployment_id: out.deployment_id().map(str::to_owned),
-                rate_limit: all.map(|s| s.throttling_rate_limit()),
-                burst_limit: all.map(|s| s.throttling_burst_limit()),
-            })
-        }
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found_exception()) => None,
-        Err(err) => return Err(AwsError::from_sdk("GetStage", err)),
-    };
     Ok(Some(observed))
 }
 
-/// The URI of the `ANY` method's AWS_PROXY integration on `resource`.
-fn any_integration_uri(resource: &Resource) -> Option<String> {
-    let method = resource.resource_methods()?.get("ANY")?;
-    let integration = method.method_integration()?;
-    (integration.r#type() == Some(&IntegrationType::AwsProxy)).then(|| integration.uri().unwrap_or_default().to_owned())
+/// A resource's `ANY` method and its AWS_PROXY integration.
+fn route(resource: &Resource) -> Route {
+    let method = resource.resource_methods().and_then(|m| m.get("ANY"));
+    let uri = method
+        .and_then(|m| m.method_integration())
+        .filter(|i| i.r#type() == Some(&IntegrationType::AwsProxy))
+        .map(|i| i.uri().unwrap_or_default().to_owned());
+    Route {
+        id: resource.id().map(str::to_owned),
+        method: method.is_some(),
+        uri,
+    }
 }
 
-/// What deploy would change on the API itself.
-pub fn diff_api(observed: Option<&Observed>, desired: &Desired, names: &Names) -> Action {
+/// What the API needs: the resource, method and integration of each path
+/// that is missing or points elsewhere.
+pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     let Some(observed) = observed else {
         return Action::Create;
     };
-    let uri = desired.integration_uri(names);
     let mut changes = Vec::new();
-    if observed.root_uri.as_deref() != Some(&uri) {
-        changes.push("ANY / integration".to_owned());
+    if observed.proxy.id.is_none() {
+        changes.push(Change::ProxyResource);
     }
-    if observed.proxy_uri.as_deref() != Some(&uri) {
-        changes.push("ANY /{proxy+} integration".to_owned());
+    for (path, route) in [(ROOT, &observed.root), (PROXY, &observed.proxy)] {
+        // AWS refuses PutMethod on a method that exists (ConflictException):
+        // a method is created only where there is none.
+        if !route.method {
+            changes.push(Change::Method { path });
+        }
+        if route.uri.as_deref() != Some(&desired.integration_uri) {
+            changes.push(Change::Integration { path });
+        }
     }
-    if changes.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update(changes)
-    }
+    Action::update(changes)
 }
 
-/// What deploy would change on the stage.
-pub fn diff_stage(observed: Option<&Observed>, desired: &Desired, api: &Action) -> Action {
-    let Some(stage) = observed.and_then(|o| o.stage.as_ref()) else {
-        return Action::Create;
-    };
-    let mut changes = Vec::new();
-    if *api != Action::Unchanged || stage.deployment_id.is_none() {
-        changes.push("new deployment".to_owned());
-    }
-    if stage.rate_limit != Some(desired.rate_limit) || stage.burst_limit != Some(desired.burst_limit) {
-        changes.push("throttling".to_owned());
-    }
-    if changes.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update(changes)
-    }
-}
-
-/// Creates or repairs the API, its methods and integrations, deploys the
-/// stage when needed and sets its throttling. Returns the API id.
+/// Carries out `action` on the API whose ids are `current` (none when it is
+/// created). Returns the ids, for the stage and the permission.
 pub async fn apply(
     apigateway: &Client,
     names: &Names,
     desired: &Desired,
-    observed: Option<&Observed>,
-) -> Result<String, AwsError> {
-    let mut current = match observed {
-        Some(observed) => observed.clone(),
-        None => create(apigateway, names).await?,
-    };
-    let api_action = diff_api(Some(&current), desired, names);
-    let stage_action = diff_stage(observed, desired, &api_action);
-    let uri = desired.integration_uri(names);
-    let id = current.id.clone();
-
-    if current.proxy_id.is_none() {
-        let root = current.root_id.clone().unwrap_or_default();
-        let created = apigateway
-            .create_resource()
-            .rest_api_id(&id)
-            .parent_id(root)
-            .path_part("{proxy+}")
-            .send()
-            .await
-            .map_err(AwsError::on("CreateResource"))?;
-        current.proxy_id = created.id().map(str::to_owned);
-    }
-    for (resource, existing) in [
-        (&current.root_id, &current.root_uri),
-        (&current.proxy_id, &current.proxy_uri),
-    ] {
-        let resource = resource.clone().unwrap_or_default();
-        if existing.as_deref() == Some(&uri) {
-            continue;
+    action: &Action,
+    current: Option<Ids>,
+) -> Result<Ids, AwsError> {
+    let everything = [
+        Change::ProxyResource,
+        Change::Method { path: ROOT },
+        Change::Integration { path: ROOT },
+        Change::Method { path: PROXY },
+        Change::Integration { path: PROXY },
+    ];
+    let (mut ids, changes) = match (action, current) {
+        (Action::Create, _) => (create(apigateway, names).await?, &everything[..]),
+        (Action::Update(changes), Some(ids)) => (ids, changes.as_slice()),
+        (_, Some(ids)) => return Ok(ids),
+        (_, None) => {
+            return Err(AwsError::Call {
+                operation: "deploy",
+                message: "the REST API is missing".into(),
+            });
         }
-        if existing.is_none() {
-            // put_method replaces a method that exists without an integration.
-            apigateway
-                .put_method()
-                .rest_api_id(&id)
-                .resource_id(&resource)
-                .http_method("ANY")
-                .authorization_type("NONE")
-                .send()
-                .await
-                .map_err(AwsError::on("PutMethod"))?;
-        }
-        apigateway
-            .put_integration()
-            .rest_api_id(&id)
-            .resource_id(&resource)
-            .http_method("ANY")
-            .r#type(IntegrationType::AwsProxy)
-            .integration_http_method("POST")
-            .uri(&uri)
-            .send()
-            .await
-            .map_err(AwsError::on("PutIntegration"))?;
-    }
-
-    let needs_deployment = match &stage_action {
-        Action::Create => true,
-        Action::Update(changes) => changes.iter().any(|c| c == "new deployment"),
-        Action::Unchanged => false,
     };
-    if needs_deployment {
-        apigateway
-            .create_deployment()
-            .rest_api_id(&id)
-            .stage_name(&desired.stage)
-            .description("ddns-ctl deploy")
-            .send()
-            .await
-            .map_err(AwsError::on("CreateDeployment"))?;
+    for change in changes {
+        match change {
+            Change::ProxyResource => {
+                let created = apigateway
+                    .create_resource()
+                    .rest_api_id(&ids.id)
+                    .parent_id(ids.root_id.clone().unwrap_or_default())
+                    .path_part("{proxy+}")
+                    .send()
+                    .await
+                    .map_err(AwsError::on("CreateResource"))?;
+                ids.proxy_id = created.id().map(str::to_owned);
+            }
+            Change::Method { path } => {
+                apigateway
+                    .put_method()
+                    .rest_api_id(&ids.id)
+                    .resource_id(resource_id(&ids, path))
+                    .http_method("ANY")
+                    .authorization_type("NONE")
+                    .send()
+                    .await
+                    .map_err(AwsError::on("PutMethod"))?;
+            }
+            Change::Integration { path } => {
+                apigateway
+                    .put_integration()
+                    .rest_api_id(&ids.id)
+                    .resource_id(resource_id(&ids, path))
+                    .http_method("ANY")
+                    .r#type(IntegrationType::AwsProxy)
+                    .integration_http_method("POST")
+                    .uri(&desired.integration_uri)
+                    .send()
+                    .await
+                    .map_err(AwsError::on("PutIntegration"))?;
+            }
+            other => {
+                return Err(AwsError::Call {
+                    operation: "deploy",
+                    message: format!("a REST API cannot apply {other}"),
+                });
+            }
+        }
     }
-    let stage = observed.and_then(|o| o.stage.as_ref());
-    if stage.and_then(|s| s.rate_limit) != Some(desired.rate_limit)
-        || stage.and_then(|s| s.burst_limit) != Some(desired.burst_limit)
-    {
-        let replace = |path: &str, value: String| {
-            PatchOperation::builder()
-                .op(Op::Replace)
-                .path(path)
-                .value(value)
-                .build()
-        };
-        apigateway
-            .update_stage()
-            .rest_api_id(&id)
-            .stage_name(&desired.stage)
-            .patch_operations(replace("/*/*/throttling/rateLimit", desired.rate_limit.to_string()))
-            .patch_operations(replace("/*/*/throttling/burstLimit", desired.burst_limit.to_string()))
-            .send()
-            .await
-            .map_err(AwsError::on("UpdateStage"))?;
-    }
-    Ok(id)
+    Ok(ids)
 }
 
-async fn create(apigateway: &Client, names: &Names) -> Result<Observed, AwsError> {
+fn resource_id(ids: &Ids, path: &str) -> String {
+    let id = if path == ROOT { &ids.root_id } else { &ids.proxy_id };
+    id.clone().unwrap_or_default()
+}
+
+async fn create(apigateway: &Client, names: &Names) -> Result<Ids, AwsError> {
     let tags: HashMap<String, String> = names.tags().into_iter().collect();
     let created = apigateway
         .create_rest_api()
@@ -310,80 +273,13 @@ async fn create(apigateway: &Client, names: &Names) -> Result<Observed, AwsError
     let root_id = resources
         .items()
         .iter()
-        .find(|r| r.path() == Some("/"))
+        .find(|r| r.path() == Some(ROOT))
         .and_then(|r| r.id().map(str::to_owned));
-    Ok(Observed {
+    Ok(Ids {
         id,
         root_id,
-        ..Observed::default()
+        proxy_id: None,
     })
-}
-
-/// The source ARN of the stack's invoke permission, if the function has one.
-pub async fn observe_permission(lambda: &aws_sdk_lambda::Client, names: &Names) -> Result<Option<String>, AwsError> {
-    let policy = match lambda.get_policy().function_name(&names.function).send().await {
-        Ok(out) => out.policy().and_then(|p| serde_json::from_str::<Value>(p).ok()),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            return Ok(None);
-        }
-        Err(err) => return Err(AwsError::from_sdk("GetPolicy", err)),
-    };
-    let statement = policy
-        .as_ref()
-        .and_then(|p| p["Statement"].as_array())
-        .and_then(|s| s.iter().find(|s| s["Sid"] == PERMISSION_ID));
-    Ok(statement.map(|s| {
-        s["Condition"]["ArnLike"]["AWS:SourceArn"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }))
-}
-
-/// What deploy would change on the permission.
-pub fn diff_permission(observed: Option<&str>, want: Option<&str>) -> Action {
-    match (observed, want) {
-        (None, _) => Action::Create,
-        (Some(have), Some(want)) if have != want => Action::Update(vec!["source ARN".to_owned()]),
-        _ => Action::Unchanged,
-    }
-}
-
-/// Grants this API (and only it) the right to invoke the function, under a
-/// fixed statement id so that it is never duplicated.
-pub async fn apply_permission(
-    lambda: &aws_sdk_lambda::Client,
-    names: &Names,
-    source_arn: &str,
-    observed: Option<&str>,
-) -> Result<(), AwsError> {
-    if observed == Some(source_arn) {
-        return Ok(());
-    }
-    if observed.is_some() {
-        lambda
-            .remove_permission()
-            .function_name(&names.function)
-            .statement_id(PERMISSION_ID)
-            .send()
-            .await
-            .map_err(AwsError::on("RemovePermission"))?;
-    }
-    lambda
-        .add_permission()
-        .function_name(&names.function)
-        .statement_id(PERMISSION_ID)
-        .action("lambda:InvokeFunction")
-        .principal("apigateway.amazonaws.com")
-        .source_arn(source_arn)
-        .send()
-        .await
-        .map_err(AwsError::on("AddPermission"))?;
-    Ok(())
 }
 
 /// Deletes the API; `false` if it was already gone.

@@ -14,7 +14,8 @@ use ddns_handler::config::Config;
 use serde_json::{Value, json};
 
 use super::{AwsError, error_code};
-use crate::stack::{Action, Names};
+use crate::model::Names;
+use crate::plan::{Action, Change};
 use crate::template;
 
 /// The bucket as it exists.
@@ -143,40 +144,68 @@ fn not_ours(names: &Names) -> AwsError {
 }
 
 /// What applying the desired settings would change.
-pub fn diff(observed: Option<&Observed>, names: &Names) -> Action {
+pub fn plan(observed: Option<&Observed>, names: &Names) -> Action {
     let Some(observed) = observed else {
         return Action::Create;
     };
-    let mut changes = Vec::new();
-    if !observed.tagged {
-        changes.push("tags");
-    }
-    if !observed.private {
-        changes.push("public access block");
-    }
-    if !observed.encrypted {
-        changes.push("encryption");
-    }
-    if !observed.versioned {
-        changes.push("versioning");
-    }
-    if observed.policy.as_ref() != Some(&desired_policy(names)) {
-        changes.push("TLS-only policy");
-    }
-    if observed.config.is_none() {
-        changes.push("initial config");
-    }
-    if changes.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update(changes.into_iter().map(str::to_owned).collect())
-    }
+    let checks = [
+        (observed.tagged, Change::Tags),
+        (observed.private, Change::PublicAccessBlock),
+        (observed.encrypted, Change::Encryption),
+        (observed.versioned, Change::Versioning),
+        (
+            observed.policy.as_ref() == Some(&desired_policy(names)),
+            Change::BucketPolicy,
+        ),
+        (observed.config.is_some(), Change::InitialConfig),
+    ];
+    Action::update(checks.into_iter().filter(|(ok, _)| !ok).map(|(_, c)| c).collect())
 }
 
-/// Creates the bucket if needed and sets whatever differs. The config object
-/// is written only if absent (`If-None-Match: *`): deploy never overwrites a
-/// config, not even one written a moment ago by someone else.
-pub async fn apply(s3: &Client, names: &Names, key: &str, observed: Option<&Observed>) -> Result<(), AwsError> {
+/// Every setting a new bucket needs, in the order they are applied.
+static EVERYTHING: [Change; 6] = [
+    Change::Tags,
+    Change::PublicAccessBlock,
+    Change::Encryption,
+    Change::Versioning,
+    Change::BucketPolicy,
+    Change::InitialConfig,
+];
+
+/// Carries out `action`. The config object is written only if absent
+/// (`If-None-Match: *`): deploy never overwrites a config, not even one
+/// written a moment ago by someone else.
+pub async fn apply(s3: &Client, names: &Names, key: &str, action: &Action) -> Result<(), AwsError> {
+    let changes: &[Change] = match action {
+        Action::Create => {
+            create(s3, names).await?;
+            &EVERYTHING
+        }
+        Action::Update(changes) => changes,
+        Action::Delete | Action::Unchanged => return Ok(()),
+    };
+    for change in changes {
+        set(s3, names, key, change).await?;
+    }
+    Ok(())
+}
+
+async fn create(s3: &Client, names: &Names) -> Result<(), AwsError> {
+    let mut create = s3.create_bucket().bucket(&names.bucket);
+    // us-east-1 is the one region that refuses a location constraint.
+    if names.region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(names.region.as_str()))
+                .build(),
+        );
+    }
+    create.send().await.map_err(AwsError::on("CreateBucket"))?;
+    Ok(())
+}
+
+/// Makes one setting as it should be.
+async fn set(s3: &Client, names: &Names, key: &str, change: &Change) -> Result<(), AwsError> {
     let bucket = names.bucket.as_str();
     let build = |operation| {
         move |e: aws_sdk_s3::error::BuildError| AwsError::Call {
@@ -184,106 +213,101 @@ pub async fn apply(s3: &Client, names: &Names, key: &str, observed: Option<&Obse
             message: e.to_string(),
         }
     };
-    if observed.is_none() {
-        let mut create = s3.create_bucket().bucket(bucket);
-        // us-east-1 is the one region that refuses a location constraint.
-        if names.region != "us-east-1" {
-            create = create.create_bucket_configuration(
-                CreateBucketConfiguration::builder()
-                    .location_constraint(BucketLocationConstraint::from(names.region.as_str()))
-                    .build(),
-            );
+    match change {
+        Change::Tags => {
+            let tags = names
+                .tags()
+                .into_iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(build("PutBucketTagging"))?;
+            let tagging = Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .map_err(build("PutBucketTagging"))?;
+            s3.put_bucket_tagging()
+                .bucket(bucket)
+                .tagging(tagging)
+                .send()
+                .await
+                .map_err(AwsError::on("PutBucketTagging"))?;
         }
-        create.send().await.map_err(AwsError::on("CreateBucket"))?;
-    }
-    if !observed.is_some_and(|o| o.tagged) {
-        let tags = names
-            .tags()
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(build("PutBucketTagging"))?;
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(tags))
-            .build()
-            .map_err(build("PutBucketTagging"))?;
-        s3.put_bucket_tagging()
-            .bucket(bucket)
-            .tagging(tagging)
-            .send()
-            .await
-            .map_err(AwsError::on("PutBucketTagging"))?;
-    }
-    let current = observed.cloned().unwrap_or_default();
-    if !current.private {
-        let block = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(true)
-            .restrict_public_buckets(true)
-            .build();
-        s3.put_public_access_block()
-            .bucket(bucket)
-            .public_access_block_configuration(block)
-            .send()
-            .await
-            .map_err(AwsError::on("PutPublicAccessBlock"))?;
-    }
-    if !current.encrypted {
-        let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
-            .build()
-            .map_err(build("PutBucketEncryption"))?;
-        let rule = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(default)
-            .build();
-        let config = ServerSideEncryptionConfiguration::builder()
-            .rules(rule)
-            .build()
-            .map_err(build("PutBucketEncryption"))?;
-        s3.put_bucket_encryption()
-            .bucket(bucket)
-            .server_side_encryption_configuration(config)
-            .send()
-            .await
-            .map_err(AwsError::on("PutBucketEncryption"))?;
-    }
-    if !current.versioned {
-        s3.put_bucket_versioning()
-            .bucket(bucket)
-            .versioning_configuration(
-                aws_sdk_s3::types::VersioningConfiguration::builder()
-                    .status(BucketVersioningStatus::Enabled)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(AwsError::on("PutBucketVersioning"))?;
-    }
-    let policy = desired_policy(names);
-    if current.policy.as_ref() != Some(&policy) {
-        s3.put_bucket_policy()
-            .bucket(bucket)
-            .policy(policy.to_string())
-            .send()
-            .await
-            .map_err(AwsError::on("PutBucketPolicy"))?;
-    }
-    if current.config.is_none() {
-        let put = s3
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .if_none_match("*")
-            .content_type("application/json")
-            .body(ByteStream::from_static(b"{}\n"))
-            .send()
-            .await;
-        match put {
-            Ok(_) => {}
-            // Someone wrote a config since we looked: theirs wins.
-            Err(err) if error_code(&err) == Some("PreconditionFailed") => {}
-            Err(err) => return Err(AwsError::from_sdk("PutObject", err)),
+        Change::PublicAccessBlock => {
+            let block = PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build();
+            s3.put_public_access_block()
+                .bucket(bucket)
+                .public_access_block_configuration(block)
+                .send()
+                .await
+                .map_err(AwsError::on("PutPublicAccessBlock"))?;
+        }
+        Change::Encryption => {
+            let default = ServerSideEncryptionByDefault::builder()
+                .sse_algorithm(ServerSideEncryption::Aes256)
+                .build()
+                .map_err(build("PutBucketEncryption"))?;
+            let rule = ServerSideEncryptionRule::builder()
+                .apply_server_side_encryption_by_default(default)
+                .build();
+            let config = ServerSideEncryptionConfiguration::builder()
+                .rules(rule)
+                .build()
+                .map_err(build("PutBucketEncryption"))?;
+            s3.put_bucket_encryption()
+                .bucket(bucket)
+                .server_side_encryption_configuration(config)
+                .send()
+                .await
+                .map_err(AwsError::on("PutBucketEncryption"))?;
+        }
+        Change::Versioning => {
+            s3.put_bucket_versioning()
+                .bucket(bucket)
+                .versioning_configuration(
+                    aws_sdk_s3::types::VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(AwsError::on("PutBucketVersioning"))?;
+        }
+        Change::BucketPolicy => {
+            s3.put_bucket_policy()
+                .bucket(bucket)
+                .policy(desired_policy(names).to_string())
+                .send()
+                .await
+                .map_err(AwsError::on("PutBucketPolicy"))?;
+        }
+        Change::InitialConfig => {
+            let put = s3
+                .put_object()
+                .bucket(bucket)
+                .key(key)
+                .if_none_match("*")
+                .content_type("application/json")
+                .body(ByteStream::from_static(b"{}\n"))
+                .send()
+                .await;
+            match put {
+                Ok(_) => {}
+                // Someone wrote a config since we looked: theirs wins.
+                Err(err) if error_code(&err) == Some("PreconditionFailed") => {}
+                Err(err) => return Err(AwsError::from_sdk("PutObject", err)),
+            }
+        }
+        // Not a bucket's change; the planner never puts one here.
+        other => {
+            return Err(AwsError::Call {
+                operation: "deploy",
+                message: format!("a bucket cannot apply {other}"),
+            });
         }
     }
     Ok(())

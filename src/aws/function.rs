@@ -19,7 +19,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::AwsError;
-use crate::stack::{Action, Names};
+use crate::model::{Arch, Names};
+use crate::plan::{Action, Change};
 
 /// The runtime: a custom runtime on Amazon Linux 2023, which runs `bootstrap`.
 pub const RUNTIME: Runtime = Runtime::Providedal2023;
@@ -32,24 +33,35 @@ pub const TIMEOUT_SECS: i32 = 10;
 /// How long the SDK's waiters wait for the function to settle.
 const WAIT: Duration = Duration::from_secs(300);
 
-/// The CPU architecture to build for and run on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arch {
-    /// Graviton: cheaper per millisecond, the default.
-    Arm64,
-    /// Intel/AMD.
-    #[value(name = "x86_64")]
-    X86_64,
+/// Lambda's name for an architecture.
+fn sdk_arch(arch: Arch) -> Architecture {
+    match arch {
+        Arch::Arm64 => Architecture::Arm64,
+        Arch::X86_64 => Architecture::X8664,
+    }
 }
 
-impl Arch {
-    /// The SDK's name for it.
-    pub fn sdk(self) -> Architecture {
-        match self {
-            Self::Arm64 => Architecture::Arm64,
-            Self::X86_64 => Architecture::X8664,
-        }
+/// The code deploy would upload.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Code {
+    /// A zip at hand, with its CodeSha256.
+    Zip {
+        /// The package.
+        bytes: Vec<u8>,
+        /// Base64 of its SHA-256, as Lambda reports `CodeSha256`.
+        sha256: String,
+    },
+    /// Not built yet: deploy builds it when the plan needs it and compares.
+    Unbuilt,
+    /// Not compared at all (`status` checks settings only).
+    Ignored,
+}
+
+impl Code {
+    /// A zip and its CodeSha256.
+    pub fn zip(bytes: Vec<u8>) -> Self {
+        let sha256 = code_sha256(&bytes);
+        Self::Zip { bytes, sha256 }
     }
 }
 
@@ -60,27 +72,69 @@ pub struct Desired {
     pub role_arn: String,
     /// Its architecture.
     pub arch: Arch,
-    /// The deployment zip; `None` when only the settings are compared
-    /// (status does not build the handler).
-    pub zip: Option<Vec<u8>>,
+    /// Its code.
+    pub code: Code,
     /// Its environment.
     pub environment: BTreeMap<String, String>,
 }
 
 impl Desired {
-    /// Base64 of the zip's SHA-256, as Lambda reports `CodeSha256`.
-    pub fn code_sha256(&self) -> Option<String> {
-        self.zip.as_ref().map(|zip| code_sha256(zip))
-    }
-
-    fn zip_blob(&self) -> Blob {
-        Blob::new(self.zip.clone().unwrap_or_default())
+    fn zip_blob(&self) -> Result<Blob, AwsError> {
+        match &self.code {
+            Code::Zip { bytes, .. } => Ok(Blob::new(bytes.clone())),
+            _ => Err(AwsError::Call {
+                operation: "UpdateFunctionCode",
+                message: "the handler was not built before its code was needed".into(),
+            }),
+        }
     }
 }
 
 /// Base64 of a zip's SHA-256, as Lambda reports `CodeSha256`.
 pub fn code_sha256(zip: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(zip))
+}
+
+/// The settings a function's configuration holds besides its environment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Configuration {
+    /// Runtime.
+    pub runtime: Option<String>,
+    /// Handler.
+    pub handler: Option<String>,
+    /// Memory in MB.
+    pub memory: Option<i32>,
+    /// Timeout in seconds.
+    pub timeout: Option<i32>,
+    /// The role's ARN.
+    pub role: Option<String>,
+}
+
+impl Configuration {
+    /// What deploy sets, running as `role_arn`.
+    fn desired(role_arn: &str) -> Self {
+        Self {
+            runtime: Some(RUNTIME.as_str().to_owned()),
+            handler: Some(HANDLER.to_owned()),
+            memory: Some(MEMORY_MB),
+            timeout: Some(TIMEOUT_SECS),
+            role: Some(role_arn.to_owned()),
+        }
+    }
+
+    /// The names of the settings that differ from `other`.
+    fn differences(&self, other: &Self) -> Vec<&'static str> {
+        [
+            ("runtime", self.runtime != other.runtime),
+            ("handler", self.handler != other.handler),
+            ("memory", self.memory != other.memory),
+            ("timeout", self.timeout != other.timeout),
+            ("role", self.role != other.role),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect()
+    }
 }
 
 /// The function as it exists.
@@ -90,21 +144,12 @@ pub struct Observed {
     pub arn: String,
     /// Base64 SHA-256 of its code.
     pub code_sha256: String,
-    /// Runtime, architecture, handler, memory, timeout and role, as text.
-    pub settings: BTreeMap<&'static str, String>,
+    /// Its architecture, if Lambda names one ddns-ctl knows.
+    pub arch: Option<Arch>,
+    /// Runtime, handler, memory, timeout and role.
+    pub configuration: Configuration,
     /// Its environment.
     pub environment: BTreeMap<String, String>,
-}
-
-fn settings(desired: &Desired) -> BTreeMap<&'static str, String> {
-    BTreeMap::from([
-        ("runtime", RUNTIME.as_str().to_owned()),
-        ("architecture", desired.arch.sdk().as_str().to_owned()),
-        ("handler", HANDLER.to_owned()),
-        ("memory", MEMORY_MB.to_string()),
-        ("timeout", TIMEOUT_SECS.to_string()),
-        ("role", desired.role_arn.clone()),
-    ])
 }
 
 /// Reads the function (one call); `None` if there is none.
@@ -130,52 +175,65 @@ pub async fn observe(lambda: &Client, names: &Names) -> Result<Option<Observed>,
     let Some(config) = out.configuration() else {
         return Ok(None);
     };
-    let text = |v: Option<String>| v.unwrap_or_default();
-    let settings = BTreeMap::from([
-        ("runtime", text(config.runtime().map(|r| r.as_str().to_owned()))),
-        (
-            "architecture",
-            text(config.architectures().first().map(|a| a.as_str().to_owned())),
-        ),
-        ("handler", text(config.handler().map(str::to_owned))),
-        ("memory", text(config.memory_size().map(|m| m.to_string()))),
-        ("timeout", text(config.timeout().map(|t| t.to_string()))),
-        ("role", text(config.role().map(str::to_owned))),
-    ]);
     let environment = config
         .environment()
         .and_then(|e| e.variables())
         .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
         .unwrap_or_default();
     Ok(Some(Observed {
-        arn: text(config.function_arn().map(str::to_owned)),
-        code_sha256: text(config.code_sha256().map(str::to_owned)),
-        settings,
+        arn: config.function_arn().unwrap_or_default().to_owned(),
+        code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+        arch: config
+            .architectures()
+            .first()
+            .and_then(|a| Arch::from_lambda(a.as_str())),
+        configuration: Configuration {
+            runtime: config.runtime().map(|r| r.as_str().to_owned()),
+            handler: config.handler().map(str::to_owned),
+            memory: config.memory_size(),
+            timeout: config.timeout(),
+            role: config.role().map(str::to_owned),
+        },
         environment,
     }))
 }
 
 /// What applying `desired` would change.
-pub fn diff(observed: Option<&Observed>, desired: &Desired) -> Action {
+pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     let Some(observed) = observed else {
         return Action::Create;
     };
-    let mut changes: Vec<String> = Vec::new();
-    if desired.code_sha256().is_some_and(|sha| sha != observed.code_sha256) {
-        changes.push("code".into());
+    let mut changes = Vec::new();
+    match &desired.code {
+        Code::Zip { sha256, .. } if *sha256 != observed.code_sha256 => changes.push(Change::Code {
+            sha256: Some(sha256.clone()),
+        }),
+        Code::Unbuilt => changes.push(Change::Code { sha256: None }),
+        Code::Zip { .. } | Code::Ignored => {}
     }
-    for (key, want) in settings(desired) {
-        if observed.settings.get(key) != Some(&want) {
-            changes.push(key.into());
-        }
+    if observed.arch != Some(desired.arch) {
+        changes.push(Change::Architecture { arch: desired.arch });
+    }
+    let settings = observed
+        .configuration
+        .differences(&Configuration::desired(&desired.role_arn));
+    if !settings.is_empty() {
+        changes.push(Change::Configuration { settings });
     }
     if observed.environment != desired.environment {
-        changes.push("environment".into());
+        changes.push(Change::Env);
     }
-    if changes.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update(changes)
+    Action::update(changes)
+}
+
+/// Whether carrying out `action` needs the code itself.
+pub fn needs_code(action: &Action) -> bool {
+    match action {
+        Action::Create => true,
+        Action::Update(changes) => changes
+            .iter()
+            .any(|c| matches!(c, Change::Code { .. } | Change::Architecture { .. })),
+        Action::Delete | Action::Unchanged => false,
     }
 }
 
@@ -197,38 +255,41 @@ impl Default for Propagation {
     }
 }
 
-/// Creates, or updates what differs, and waits until the function is ready.
-/// Returns its ARN.
+/// Carries out `action` and waits until the function is ready again.
 pub async fn apply(
     lambda: &Client,
     names: &Names,
     desired: &Desired,
-    observed: Option<&Observed>,
+    action: &Action,
     propagation: Propagation,
-) -> Result<String, AwsError> {
-    let Some(observed) = observed else {
-        let created = create(lambda, names, desired, propagation).await?;
-        wait_active(lambda, names).await?;
-        return Ok(created.function_arn().unwrap_or_default().to_owned());
+) -> Result<(), AwsError> {
+    let changes = match action {
+        Action::Create => {
+            create(lambda, names, desired, propagation).await?;
+            return wait_active(lambda, names).await;
+        }
+        Action::Update(changes) => changes,
+        Action::Delete | Action::Unchanged => return Ok(()),
     };
     // The architecture belongs to the code: only UpdateFunctionCode changes it.
-    let arch_differs = observed.settings.get("architecture").map(String::as_str) != Some(desired.arch.sdk().as_str());
-    if arch_differs || desired.code_sha256().is_some_and(|sha| sha != observed.code_sha256) {
+    if changes
+        .iter()
+        .any(|c| matches!(c, Change::Code { .. } | Change::Architecture { .. }))
+    {
         lambda
             .update_function_code()
             .function_name(&names.function)
-            .zip_file(desired.zip_blob())
-            .architectures(desired.arch.sdk())
+            .zip_file(desired.zip_blob()?)
+            .architectures(sdk_arch(desired.arch))
             .send()
             .await
             .map_err(AwsError::on("UpdateFunctionCode"))?;
         wait_updated(lambda, names).await?;
     }
-    let config_differs = observed.environment != desired.environment
-        || settings(desired)
-            .iter()
-            .any(|(k, v)| k != &"architecture" && observed.settings.get(k) != Some(v));
-    if config_differs {
+    if changes
+        .iter()
+        .any(|c| matches!(c, Change::Configuration { .. } | Change::Env))
+    {
         lambda
             .update_function_configuration()
             .function_name(&names.function)
@@ -243,7 +304,7 @@ pub async fn apply(
             .map_err(AwsError::on("UpdateFunctionConfiguration"))?;
         wait_updated(lambda, names).await?;
     }
-    Ok(observed.arn.clone())
+    Ok(())
 }
 
 fn environment(desired: &Desired) -> Environment {
@@ -272,11 +333,11 @@ pub async fn create(
             .role(&desired.role_arn)
             .runtime(RUNTIME)
             .handler(HANDLER)
-            .architectures(desired.arch.sdk())
+            .architectures(sdk_arch(desired.arch))
             .memory_size(MEMORY_MB)
             .timeout(TIMEOUT_SECS)
             .environment(environment(desired))
-            .code(FunctionCode::builder().zip_file(desired.zip_blob()).build())
+            .code(FunctionCode::builder().zip_file(desired.zip_blob()?).build())
             .set_tags(Some(tags.clone()))
             .send()
             .await;
@@ -351,7 +412,7 @@ mod tests {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
-    use crate::aws::Account;
+    use crate::model::Account;
 
     fn names() -> Names {
         let account = Account {
@@ -365,7 +426,7 @@ mod tests {
         Desired {
             role_arn: "arn:aws:iam::123456789012:role/ddns-ctl-mock-us-east-1".into(),
             arch: Arch::Arm64,
-            zip: Some(b"zip".to_vec()),
+            code: Code::zip(b"zip".to_vec()),
             environment: BTreeMap::new(),
         }
     }
@@ -450,8 +511,10 @@ mod tests {
             .output(|| in_state(State::Active))
             .build();
         let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&create_rule, &get_rule]);
-        let arn = apply(&lambda, &names(), &desired(), None, quick(10_000)).await.unwrap();
-        assert!(arn.ends_with(":function:ddns-ctl-mock"));
+        apply(&lambda, &names(), &desired(), &Action::Create, quick(10_000))
+            .await
+            .unwrap();
+        assert_eq!(create_rule.num_calls(), 1);
         assert_eq!(get_rule.num_calls(), 3, "it must poll until Active");
     }
 
@@ -460,12 +523,60 @@ mod tests {
         let create_rule = mock!(Client::create_function).then_output(created);
         let get_rule = mock!(Client::get_function).then_output(|| in_state(State::Failed));
         let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&create_rule, &get_rule]);
-        let err = apply(&lambda, &names(), &desired(), None, quick(10_000))
+        let err = apply(&lambda, &names(), &desired(), &Action::Create, quick(10_000))
             .await
             .unwrap_err();
         assert!(
             err.to_string().contains("waiting for the function to become active"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_plan_names_exactly_what_differs() {
+        let desired = desired();
+        let Code::Zip { sha256, .. } = &desired.code else {
+            unreachable!()
+        };
+        let observed = Observed {
+            arn: String::new(),
+            code_sha256: sha256.clone(),
+            arch: Some(Arch::Arm64),
+            configuration: Configuration::desired(&desired.role_arn),
+            environment: BTreeMap::new(),
+        };
+        assert_eq!(plan(Some(&observed), &desired), Action::Unchanged);
+        assert_eq!(plan(None, &desired), Action::Create);
+
+        let mut drifted = observed.clone();
+        drifted.configuration.memory = Some(512);
+        drifted.arch = Some(Arch::X86_64);
+        drifted.code_sha256 = "old".into();
+        assert_eq!(
+            plan(Some(&drifted), &desired),
+            Action::Update(vec![
+                Change::Code {
+                    sha256: Some(sha256.clone())
+                },
+                Change::Architecture { arch: Arch::Arm64 },
+                Change::Configuration {
+                    settings: vec!["memory"]
+                },
+            ])
+        );
+        let unbuilt = Desired {
+            code: Code::Unbuilt,
+            ..desired.clone()
+        };
+        assert_eq!(
+            plan(Some(&observed), &unbuilt),
+            Action::Update(vec![Change::Code { sha256: None }])
+        );
+        assert!(needs_code(&plan(Some(&observed), &unbuilt)));
+        let ignored = Desired {
+            code: Code::Ignored,
+            ..desired
+        };
+        assert_eq!(plan(Some(&drifted), &ignored).changes().len(), 2);
     }
 }

@@ -1,12 +1,19 @@
 //! AWS access for ddns-ctl: one module per resource the stack owns, each with
-//! the same shape: observe what exists, compare it with what it should be,
-//! apply the difference, delete.
+//! the same shape: `observe` what exists, `plan` (pure) what should change,
+//! `apply` exactly a planned action, `delete`. Besides them: the config
+//! object and hosted zones, which the stack uses but does not own.
+//!
+//! This layer knows the SDK and [`crate::model`] / [`crate::plan`], never
+//! the command line: connections are made from plain values.
 
 pub mod api;
 pub mod bucket;
 pub mod config;
 pub mod function;
+pub mod log_group;
+pub mod permission;
 pub mod role;
+pub mod stage;
 pub mod zone;
 
 use std::fmt::Debug;
@@ -14,22 +21,35 @@ use std::fmt::Debug;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-use crate::cli::GlobalArgs;
+use crate::model::Account;
 
-/// The SDK configuration for these flags: region, profile and endpoint
-/// override, falling back to the standard chain for each.
-pub async fn sdk_config(global: &GlobalArgs) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &global.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
+/// Where to send AWS requests and as whom; each unset value falls back to
+/// the standard chain (environment, profile, instance metadata).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// The region.
+    pub region: Option<String>,
+    /// A named profile.
+    pub profile: Option<String>,
+    /// An endpoint that stands in for AWS (moto, LocalStack).
+    pub endpoint_url: Option<String>,
+}
+
+impl Connection {
+    /// The SDK configuration.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(region) = &self.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(url) = &self.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        loader.load().await
     }
-    if let Some(profile) = &global.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(url) = &global.endpoint_url {
-        loader = loader.endpoint_url(url);
-    }
-    loader.load().await
 }
 
 /// Every client deploy, teardown and status use, built once.
@@ -47,6 +67,8 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// Route53, for zones and records.
     pub route53: aws_sdk_route53::Client,
+    /// CloudWatch Logs, for the function's log group.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Clients {
@@ -59,6 +81,7 @@ impl Clients {
             apigateway: aws_sdk_apigateway::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
             route53: aws_sdk_route53::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
         }
     }
 }
@@ -147,15 +170,6 @@ pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&s
     err.code()
 }
 
-/// Who and where: the account the credentials belong to, and the region.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Account {
-    /// The 12-digit account id.
-    pub id: String,
-    /// The region the stack lives in.
-    pub region: String,
-}
-
 /// Finds the account and region, failing with a clear message when either is
 /// missing. One STS call.
 pub async fn whoami(clients: &Clients, sdk: &SdkConfig) -> Result<Account, AwsError> {
@@ -177,7 +191,7 @@ mod tests {
     use aws_smithy_types::error::ErrorMetadata;
 
     use super::*;
-    use crate::stack::Names;
+    use crate::model::Names;
 
     #[tokio::test]
     async fn a_missing_permission_names_the_operation() {

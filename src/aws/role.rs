@@ -9,7 +9,8 @@ use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
 use super::AwsError;
-use crate::stack::{Action, Names};
+use crate::model::Names;
+use crate::plan::{Action, Change};
 use crate::template;
 
 /// The name of the role's inline policy.
@@ -27,10 +28,7 @@ pub struct Desired {
 impl Desired {
     /// The role for `names`, allowed to change records in `zone_ids` only.
     pub fn new(names: &Names, config_key: &str, zone_ids: &BTreeSet<String>) -> Self {
-        let log_group_arn = format!(
-            "arn:aws:logs:{}:{}:log-group:{}",
-            names.region, names.account, names.log_group
-        );
+        let log_group_arn = names.log_group_arn();
         let zone_arns: Vec<String> = zone_ids
             .iter()
             .map(|z| format!("arn:aws:route53:::hostedzone/{z}"))
@@ -103,34 +101,35 @@ fn decode_policy(document: &str) -> Value {
 }
 
 /// What applying `desired` would change.
-pub fn diff(observed: Option<&Observed>, desired: &Desired) -> Action {
+pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     let Some(observed) = observed else {
         return Action::Create;
     };
     let mut changes = Vec::new();
     if observed.trust != desired.trust {
-        changes.push("trust policy".to_owned());
+        changes.push(Change::TrustPolicy);
     }
     if observed.policy.as_ref() != Some(&desired.policy) {
-        changes.push("permissions".to_owned());
+        changes.push(Change::Policy);
     }
-    if changes.is_empty() {
-        Action::Unchanged
-    } else {
-        Action::Update(changes)
-    }
+    Action::update(changes)
 }
 
-/// Creates or updates the role; returns its ARN.
+/// Carries out `action`; returns the role's ARN when it creates the role.
 pub async fn apply(
     iam: &Client,
     names: &Names,
     desired: &Desired,
-    observed: Option<&Observed>,
-) -> Result<String, AwsError> {
-    let arn = match observed {
-        Some(observed) => {
-            if observed.trust != desired.trust {
+    action: &Action,
+) -> Result<Option<String>, AwsError> {
+    let mut arn = None;
+    let put_policy = match action {
+        Action::Create => {
+            arn = Some(create(iam, names, desired).await?);
+            true
+        }
+        Action::Update(changes) => {
+            if changes.contains(&Change::TrustPolicy) {
                 iam.update_assume_role_policy()
                     .role_name(&names.role)
                     .policy_document(desired.trust.to_string())
@@ -138,31 +137,11 @@ pub async fn apply(
                     .await
                     .map_err(AwsError::on("UpdateAssumeRolePolicy"))?;
             }
-            observed.arn.clone()
+            changes.contains(&Change::Policy)
         }
-        None => {
-            let tags = names
-                .tags()
-                .into_iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| AwsError::Call {
-                    operation: "CreateRole",
-                    message: e.to_string(),
-                })?;
-            let created = iam
-                .create_role()
-                .role_name(&names.role)
-                .description(format!("ddns-ctl stack {}: the Lambda function's role", names.stack))
-                .assume_role_policy_document(desired.trust.to_string())
-                .set_tags(Some(tags))
-                .send()
-                .await
-                .map_err(AwsError::on("CreateRole"))?;
-            created.role().map(|r| r.arn().to_owned()).unwrap_or_default()
-        }
+        Action::Delete | Action::Unchanged => false,
     };
-    if observed.and_then(|o| o.policy.as_ref()) != Some(&desired.policy) {
+    if put_policy {
         iam.put_role_policy()
             .role_name(&names.role)
             .policy_name(POLICY_NAME)
@@ -172,6 +151,28 @@ pub async fn apply(
             .map_err(AwsError::on("PutRolePolicy"))?;
     }
     Ok(arn)
+}
+
+async fn create(iam: &Client, names: &Names, desired: &Desired) -> Result<String, AwsError> {
+    let tags = names
+        .tags()
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AwsError::Call {
+            operation: "CreateRole",
+            message: e.to_string(),
+        })?;
+    let created = iam
+        .create_role()
+        .role_name(&names.role)
+        .description(format!("ddns-ctl stack {}: the Lambda function's role", names.stack))
+        .assume_role_policy_document(desired.trust.to_string())
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .map_err(AwsError::on("CreateRole"))?;
+    Ok(created.role().map(|r| r.arn().to_owned()).unwrap_or_default())
 }
 
 /// Deletes the role and its inline policy; `false` if it was already gone.
@@ -197,7 +198,7 @@ pub async fn delete(iam: &Client, names: &Names) -> Result<bool, AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws::Account;
+    use crate::model::Account;
 
     #[test]
     fn policy_is_scoped_to_the_stack() {

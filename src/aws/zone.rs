@@ -1,6 +1,7 @@
 //! Route53 hosted zones: which zone holds a host, and what its records hold.
 
 use aws_sdk_route53::Client;
+use ddns_handler::config::bare_zone_id;
 use ddns_handler::hostname::Hostname;
 
 use super::AwsError;
@@ -27,7 +28,7 @@ pub async fn find(route53: &Client, host: &Hostname) -> Result<Option<Zone>, Aws
             let public = !zone.config().is_some_and(|c| c.private_zone());
             let rank = (zone.name().len(), public);
             if best.as_ref().is_none_or(|(len, pub_, _)| rank > (*len, *pub_)) {
-                let id = zone.id().trim_start_matches("/hostedzone/").to_owned();
+                let id = bare_zone_id(zone.id()).to_owned();
                 best = Some((
                     rank.0,
                     rank.1,
@@ -55,7 +56,7 @@ pub async fn get(route53: &Client, id: &str) -> Result<Zone, AwsError> {
         message: format!("no hosted zone {id}"),
     })?;
     Ok(Zone {
-        id: zone.id().trim_start_matches("/hostedzone/").to_owned(),
+        id: bare_zone_id(zone.id()).to_owned(),
         name: zone.name().to_owned(),
     })
 }
@@ -118,7 +119,7 @@ pub async fn list(route53: &Client) -> Result<Vec<Zone>, AwsError> {
     while let Some(page) = pages.next().await {
         for zone in page.map_err(AwsError::on("ListHostedZones"))?.hosted_zones() {
             zones.push(Zone {
-                id: zone.id().trim_start_matches("/hostedzone/").to_owned(),
+                id: bare_zone_id(zone.id()).to_owned(),
                 name: zone.name().to_owned(),
             });
         }

@@ -1,150 +1,196 @@
-//! `ddns-ctl deploy`: look every resource up, plan, confirm, apply what
-//! differs in dependency order (role, bucket, function, API, stage,
-//! permission), and report the endpoint.
+//! `ddns-ctl deploy`: observe the stack, plan, build the handler only if the
+//! plan needs new code, show the plan, confirm, and run it. `--dry-run`
+//! stops after showing it.
 
+use std::fmt;
 use std::io::IsTerminal as _;
 
-use anyhow::Context as _;
-use serde_json::json;
+use serde::Serialize;
 
-use super::{Session, confirm, print};
-use crate::aws::{api, bucket, function, role};
-use crate::cli::{DeployArgs, GlobalArgs};
+use super::{Session, confirm};
+use crate::aws::function::{self, Code};
+use crate::cli::{DeployArgs, GlobalArgs, OutputFormat};
+use crate::executor::{self, Outputs};
+use crate::model::Names;
 use crate::package;
+use crate::plan::{Kind, Plan, Step};
 use crate::progress::Progress;
-use crate::stack::{self, Action, Desired, Kind, Settings};
+use crate::stack::{self, Desired, Observation};
+
+/// What `deploy` did, or would do.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// It ran the plan, or found nothing to do.
+    Deployed(Deployed),
+    /// `--dry-run`: the plan only.
+    DryRun(DryRun),
+}
+
+/// The stack after deploy.
+#[derive(Debug, Serialize)]
+pub struct Deployed {
+    /// The stack name.
+    pub stack: String,
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// The URL clients call.
+    pub endpoint: String,
+    /// The config bucket.
+    pub bucket: String,
+    /// The function.
+    pub function: String,
+    /// The function's role.
+    pub role: String,
+    /// Whether anything was changed.
+    pub changed: bool,
+    /// The plan that was run.
+    pub plan: Vec<Step>,
+}
+
+/// A plan that was only shown.
+#[derive(Debug, Serialize)]
+pub struct DryRun {
+    /// The stack name.
+    pub stack: String,
+    /// Always true.
+    pub dry_run: bool,
+    /// The plan.
+    pub plan: Vec<Step>,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Deployed(d) => {
+                let verb = if d.changed { "is deployed" } else { "is up to date" };
+                writeln!(f, "Stack {} {verb}.", d.stack)?;
+                writeln!(f, "  endpoint  {}", d.endpoint)?;
+                writeln!(f, "  bucket    {}", d.bucket)?;
+                writeln!(f, "  function  {}", d.function)?;
+                writeln!(f, "  role      {}", d.role)
+            }
+            Self::DryRun(d) => {
+                let plan = Plan { steps: d.plan.clone() };
+                write!(f, "Plan for stack {} (dry run, nothing changed):\n{plan}", d.stack)
+            }
+        }
+    }
+}
+
+impl Outcome {
+    /// The endpoint, once deployed.
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            Self::Deployed(d) => Some(&d.endpoint),
+            Self::DryRun(_) => None,
+        }
+    }
+}
 
 /// Deploys the stack.
-pub async fn run(global: &GlobalArgs, args: DeployArgs) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, args: DeployArgs) -> anyhow::Result<Outcome> {
     if !(args.rate_limit > 0.0 && args.burst_limit > 0) {
         anyhow::bail!("--rate-limit and --burst-limit must be positive");
     }
+    // A bad package is refused before anything is read or written.
+    let code = code(&args)?;
     let progress = Progress::new(global.quiet);
     progress.step("Connecting to AWS");
     let session = Session::connect(global).await?;
-    let names = &session.names;
-    let settings = Settings {
-        key: args.key.clone(),
-        arch: args.arch,
-        stage: args.stage.clone(),
-        rate_limit: args.rate_limit,
-        burst_limit: args.burst_limit,
-    };
-
-    let zip = match &args.handler_zip {
-        Some(path) => package::read_zip(path)?,
-        None => {
-            progress.step(format!(
-                "Building the handler for {:?} (cargo lambda build --release)",
-                args.arch
-            ));
-            package::build(args.arch)?
-        }
-    };
-
-    progress.step(format!("Reading stack {} in {}", names.stack, names.region));
-    let observed = stack::observe(&session.clients, names, &settings).await?;
-    let desired = Desired::new(names, &settings, &observed, Some(zip.clone()));
-    let plan = stack::plan(names, &observed, &desired);
+    progress.step(format!(
+        "Reading stack {} in {}",
+        session.names.stack, session.names.region
+    ));
+    let observed = stack::observe(&session.clients, &session.names, &args.settings()).await?;
     progress.finish();
-
-    if plan.is_noop() {
-        let endpoint = observed.endpoint(names, &settings).unwrap_or_default();
-        let text = format!(
-            "Stack {} is up to date.\n{}",
-            names.stack,
-            summary_text(names, &endpoint)
-        );
-        print(global.output, &text, &summary_json(names, &endpoint, &plan, false));
-        return Ok(());
-    }
-    if args.dry_run {
-        let text = format!("Plan for stack {} (dry run, nothing changed):\n{plan}", names.stack);
-        print(
-            global.output,
-            &text,
-            &json!({ "stack": names.stack, "dry_run": true, "plan": plan.steps }),
-        );
-        return Ok(());
-    }
-    if global.output == crate::cli::OutputFormat::Text && !global.quiet {
-        eprintln!(
-            "Plan for stack {} in {} (account {}):\n{plan}",
-            names.stack, names.region, names.account
-        );
-    }
-    if !args.yes && std::io::stdin().is_terminal() && !confirm("Apply this plan?", "--yes")? {
-        anyhow::bail!("cancelled; nothing was changed");
-    }
-
-    let progress = Progress::new(global.quiet);
-    let clients = &session.clients;
-    let action = |kind: Kind| plan.steps.iter().find(|s| s.kind == kind).map(|s| s.action.clone());
-    let changed = |kind: Kind| action(kind).is_some_and(|a| a != Action::Unchanged);
-
-    if changed(Kind::Role) {
-        progress.step(format!("IAM role {}", names.role));
-        role::apply(&clients.iam, names, &desired.role, observed.role.as_ref()).await?;
-        progress.done(format!("IAM role {}", names.role));
-    }
-    if changed(Kind::Bucket) {
-        progress.step(format!("S3 bucket {}", names.bucket));
-        bucket::apply(&clients.s3, names, &settings.key, observed.bucket.as_ref()).await?;
-        progress.done(format!("S3 bucket {}", names.bucket));
-    }
-    if changed(Kind::Function) {
-        progress.step(format!(
-            "Lambda function {} (waiting until it is ready)",
-            names.function
-        ));
-        function::apply(
-            &clients.lambda,
-            names,
-            &desired.function,
-            observed.function.as_ref(),
-            function::Propagation::default(),
-        )
-        .await?;
-        progress.done(format!("Lambda function {}", names.function));
-    }
-    let mut api_id = observed.api.as_ref().map(|a| a.id.clone());
-    if changed(Kind::Api) || changed(Kind::Stage) {
-        progress.step(format!("REST API {} and stage {}", names.api, settings.stage));
-        api_id = Some(api::apply(&clients.apigateway, names, &desired.api, observed.api.as_ref()).await?);
-        progress.done(format!("REST API {} and stage {}", names.api, settings.stage));
-    }
-    let api_id = api_id.context("the REST API is missing after deploy")?;
-    if changed(Kind::Permission) || api_id != observed.api.as_ref().map(|a| a.id.clone()).unwrap_or_default() {
-        progress.step("Invoke permission");
-        let source_arn = desired.api.source_arn(names, &api_id);
-        api::apply_permission(&clients.lambda, names, &source_arn, observed.permission.as_deref()).await?;
-        progress.done(format!("Invoke permission for {source_arn}"));
-    }
-    progress.finish();
-
-    let endpoint = names.endpoint(&api_id, &settings.stage);
-    let text = format!("Stack {} is deployed.\n{}", names.stack, summary_text(names, &endpoint));
-    print(global.output, &text, &summary_json(names, &endpoint, &plan, true));
-    Ok(())
+    apply(global, &session, &observed, &args, code).await
 }
 
-fn summary_text(names: &stack::Names, endpoint: &str) -> String {
-    format!(
-        "  endpoint  {endpoint}\n  bucket    {}\n  function  {}\n  role      {}\n",
-        names.bucket, names.function, names.role
-    )
-}
-
-fn summary_json(names: &stack::Names, endpoint: &str, plan: &stack::Plan, changed: bool) -> serde_json::Value {
-    json!({
-        "stack": names.stack,
-        "account": names.account,
-        "region": names.region,
-        "endpoint": endpoint,
-        "bucket": names.bucket,
-        "function": names.function,
-        "role": names.role,
-        "changed": changed,
-        "plan": plan.steps,
+/// The code `args` name: the `--handler-zip`, checked, or the handler to
+/// build from the sources should the plan need it.
+pub fn code(args: &DeployArgs) -> anyhow::Result<Code> {
+    Ok(match &args.handler_zip {
+        Some(path) => Code::zip(package::read_zip(path)?),
+        None => Code::Unbuilt,
     })
+}
+
+/// Plans from `observed`, builds the handler if the plan needs it, asks
+/// (unless `--yes`) and runs the plan. `setup` calls this with the session
+/// and observation it already has.
+pub async fn apply(
+    global: &GlobalArgs,
+    session: &Session,
+    observed: &Observation,
+    args: &DeployArgs,
+    code: Code,
+) -> anyhow::Result<Outcome> {
+    let names = &session.names;
+    let settings = args.settings();
+    let mut desired = Desired::new(names, &settings, observed, code);
+    let mut plan = stack::plan(names, observed, &desired);
+    if args.dry_run {
+        return Ok(Outcome::DryRun(DryRun {
+            stack: names.stack.clone(),
+            dry_run: true,
+            plan: plan.steps,
+        }));
+    }
+    let needs_code = plan.action(Kind::Function).is_some_and(function::needs_code);
+    if needs_code && desired.function.code == Code::Unbuilt {
+        let progress = Progress::new(global.quiet);
+        progress.step(format!(
+            "Building the handler for {} (cargo lambda build --release)",
+            settings.arch
+        ));
+        desired.function.code = Code::zip(package::build(settings.arch)?);
+        progress.finish();
+        plan = stack::plan(names, observed, &desired);
+    }
+
+    let mut outputs = Outputs::observed(observed);
+    let changed = !plan.is_noop();
+    if changed {
+        if global.output == OutputFormat::Text && !global.quiet {
+            eprintln!(
+                "Plan for stack {} in {} (account {}):\n{plan}",
+                names.stack, names.region, names.account
+            );
+        }
+        if !args.yes && std::io::stdin().is_terminal() && !confirm("Apply this plan?", "--yes")? {
+            anyhow::bail!("cancelled; nothing was changed");
+        }
+        let progress = Progress::new(global.quiet);
+        outputs = executor::run(&session.clients, names, &plan, Some(&desired), outputs, &mut |event| {
+            super::show_step(&progress, event)
+        })
+        .await?;
+        progress.finish();
+    }
+    let api = outputs
+        .api
+        .ok_or_else(|| anyhow::anyhow!("the REST API is missing after deploy"))?;
+    Ok(Outcome::Deployed(deployed(
+        names,
+        &names.endpoint(&api.id, &settings.stage),
+        plan,
+        changed,
+    )))
+}
+
+fn deployed(names: &Names, endpoint: &str, plan: Plan, changed: bool) -> Deployed {
+    Deployed {
+        stack: names.stack.clone(),
+        account: names.account.clone(),
+        region: names.region.clone(),
+        endpoint: endpoint.to_owned(),
+        bucket: names.bucket.clone(),
+        function: names.function.clone(),
+        role: names.role.clone(),
+        changed,
+        plan: plan.steps,
+    }
 }

@@ -8,7 +8,11 @@ use ddns_handler::dns::Dns;
 use ddns_handler::hostname::Hostname;
 use serde_json::{Map, Value, json};
 
-use super::{Session, print};
+use std::fmt;
+
+use serde::Serialize;
+
+use super::{Session, print, render};
 use crate::aws::config::ChangeError;
 use crate::aws::{api, zone};
 use crate::cli::{GlobalArgs, HostAddArgs, HostCommand};
@@ -19,7 +23,11 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
     let session = Session::connect(global).await?;
     let key = session.config_key().await;
     match command {
-        HostCommand::Add(args) => add(global, &session, &key, args).await,
+        HostCommand::Add(args) => {
+            let added = add(&session, &key, args).await?;
+            render(global.output, &added);
+            Ok(())
+        }
         HostCommand::List => list(global, &session, &key).await,
         HostCommand::Show { host, show_secret } => show(global, &session, &key, &host, show_secret).await,
         HostCommand::Remove { host, delete_records } => remove(global, &session, &key, &host, delete_records).await,
@@ -30,11 +38,56 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
     }
 }
 
-/// `host add`; also the last step of `setup`.
-pub async fn add(global: &GlobalArgs, session: &Session, key: &str, args: HostAddArgs) -> anyhow::Result<()> {
+/// A host that was added, with its secret: the one time it is shown.
+#[derive(Debug, Serialize)]
+pub struct HostAdded {
+    /// The host.
+    pub host: String,
+    /// Its zone's id.
+    pub zone_id: String,
+    /// Its zone's name.
+    pub zone: String,
+    /// Its record types.
+    #[serde(rename = "type")]
+    pub record_type: RecordKind,
+    /// Its records' TTL.
+    pub ttl: i64,
+    /// Its secret.
+    pub secret: String,
+    /// The stack's endpoint, if it is deployed.
+    pub endpoint: Option<String>,
+}
+
+impl fmt::Display for HostAdded {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (host, secret) = (&self.host, &self.secret);
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .unwrap_or("https://API.execute-api.REGION.amazonaws.com/prod/");
+        write!(
+            f,
+            "Added {host} (zone {}, {}, TTL {}).\n\nSecret, shown this once; store it now:\n  {secret}\n\n",
+            self.zone, self.record_type, self.ttl
+        )?;
+        write!(
+            f,
+            "Update it from the host with:\n  ddns-ctl update --url {endpoint} --hostname {host} --secret-file /etc/ddns-ctl/secret\n\
+             or with curl (dyndns2):\n  curl -u '{host}:{secret}' '{endpoint}nic/update?hostname={host}'\n\
+             Ready-made setups: ddns-ctl client-config {host} --format sh|systemd|cron|ddclient|inadyn|fritzbox|opnsense|openwrt|unifi\n"
+        )?;
+        if self.endpoint.is_none() {
+            f.write_str("\nNote: the stack is not deployed yet; run `ddns-ctl deploy`.\n")?;
+        }
+        Ok(())
+    }
+}
+
+/// `host add`; also a step of `setup`, which shows the outcome itself.
+pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Result<HostAdded> {
     let host = Hostname::parse(&args.host)?;
     let zone = match &args.zone_id {
-        Some(id) => zone::get(&session.clients.route53, id.trim_start_matches("/hostedzone/")).await?,
+        Some(id) => zone::get(&session.clients.route53, ddns_handler::config::bare_zone_id(id)).await?,
         None => zone::find(&session.clients.route53, &host)
             .await?
             .with_context(|| format!("no hosted zone in this account holds {host}; create one, or pass --zone-id"))?,
@@ -75,30 +128,19 @@ pub async fn add(global: &GlobalArgs, session: &Session, key: &str, args: HostAd
         })
         .await?;
     let deployed = session.sync_role(key).await?;
-    let endpoint = api::endpoint(&session.clients.apigateway, &session.names).await?;
-
-    let endpoint_text = endpoint
-        .clone()
-        .unwrap_or_else(|| "https://API.execute-api.REGION.amazonaws.com/prod/".into());
-    let mut text = format!(
-        "Added {host} (zone {}, {}, TTL {}).\n\nSecret, shown this once; store it now:\n  {secret}\n\n",
-        zone.name, entry.route_53_record_type, entry.route_53_record_ttl
-    );
-    text.push_str(&format!(
-        "Update it from the host with:\n  ddns-ctl update --url {endpoint_text} --hostname {host} --secret-file /etc/ddns-ctl/secret\n\
-         or with curl (dyndns2):\n  curl -u '{host}:{secret}' '{endpoint_text}nic/update?hostname={host}'\n\
-         Ready-made setups: ddns-ctl client-config {host} --format sh|systemd|cron|ddclient|inadyn|fritzbox|opnsense|openwrt|unifi\n"
-    ));
-    if !deployed {
-        text.push_str("\nNote: the stack is not deployed yet; run `ddns-ctl deploy`.\n");
-    }
-    print(
-        global.output,
-        &text,
-        &json!({ "host": host.as_str(), "zone_id": zone.id, "zone": zone.name, "type": entry.route_53_record_type,
-                 "ttl": entry.route_53_record_ttl, "secret": secret, "endpoint": endpoint }),
-    );
-    Ok(())
+    let endpoint = match deployed {
+        true => api::endpoint(&session.clients.apigateway, &session.names).await?,
+        false => None,
+    };
+    Ok(HostAdded {
+        host: host.to_string(),
+        zone_id: zone.id,
+        zone: zone.name,
+        record_type: entry.route_53_record_type,
+        ttl: entry.route_53_record_ttl,
+        secret,
+        endpoint,
+    })
 }
 
 async fn read(session: &Session, key: &str) -> anyhow::Result<Config> {

@@ -16,9 +16,9 @@ use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
 
-use crate::aws::{self, Clients};
+use crate::aws::{self, Clients, Connection};
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
-use crate::stack::Names;
+use crate::model::Names;
 
 /// How a command that ran to the end came out; each is an exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +47,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
     let done = |()| Exit::Ok;
     match cli.command {
         Command::Serve(args) => serve::run(&cli.global, args).await.map(done),
-        Command::Deploy(args) => deploy::run(&cli.global, args).await.map(done),
-        Command::Teardown(args) => teardown::run(&cli.global, args).await.map(done),
+        Command::Deploy(args) => {
+            let outcome = deploy::run(&cli.global, args).await?;
+            render(cli.global.output, &outcome);
+            Ok(Exit::Ok)
+        }
+        Command::Teardown(args) => {
+            let outcome = teardown::run(&cli.global, args).await?;
+            render(cli.global.output, &outcome);
+            Ok(Exit::Ok)
+        }
         Command::Status => status::run(&cli.global).await,
         Command::Host(command) => host::run(&cli.global, command).await.map(done),
         Command::Config(command) => config::run(&cli.global, command).await.map(done),
@@ -73,7 +81,7 @@ pub struct Session {
 impl Session {
     /// Connects: loads the SDK config, asks STS who we are, names the stack.
     pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
-        let sdk = aws::sdk_config(global).await;
+        let sdk = connection(global).sdk_config().await;
         let clients = Clients::new(&sdk);
         let account = aws::whoami(&clients, &sdk).await?;
         let names = Names::new(&global.name, &account)?;
@@ -121,10 +129,34 @@ impl Session {
         let config = self.config(key).current().await?;
         let zones = config.hosts().map(|h| h.config.zone_id().to_owned()).collect();
         let desired = role::Desired::new(&self.names, key, &zones);
-        if role::diff(Some(&observed), &desired) != crate::stack::Action::Unchanged {
-            role::apply(&self.clients.iam, &self.names, &desired, Some(&observed)).await?;
-        }
+        let action = role::plan(Some(&observed), &desired);
+        role::apply(&self.clients.iam, &self.names, &desired, &action).await?;
         Ok(true)
+    }
+}
+
+/// Where the global flags send AWS requests.
+pub fn connection(global: &GlobalArgs) -> Connection {
+    Connection {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    }
+}
+
+/// Prints a command's outcome: JSON for scripts, its Display for people.
+pub fn render<T: std::fmt::Display + serde::Serialize>(format: OutputFormat, outcome: &T) {
+    match format {
+        OutputFormat::Text => print!("{outcome}"),
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(outcome).unwrap_or_default()),
+    }
+}
+
+/// Shows a plan's steps on `progress` as the executor runs them.
+pub fn show_step(progress: &crate::progress::Progress, event: crate::executor::Event<'_>) {
+    match event {
+        crate::executor::Event::Started(step) => progress.step(step.to_string().trim().to_owned()),
+        crate::executor::Event::Finished(step) => progress.done(step.to_string().trim()),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::cli::{GlobalArgs, ServeArgs};
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
-    let sdk = crate::aws::sdk_config(global).await;
+    let sdk = super::connection(global).sdk_config().await;
     let bucket = match args.bucket {
         Some(bucket) => bucket,
         // The stack's bucket: its name needs the account, so ask STS.

@@ -6,14 +6,16 @@
 use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
+use ddns_handler::config::Secret;
 use ddns_handler::hostname::Hostname;
 use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, Select};
-use sha2::{Digest as _, Sha256};
 
 use super::{Session, client_config, deploy, host, teardown};
 use crate::cli::{ClientFormat, DeployArgs, GlobalArgs, HostAddArgs, RecordType, SetupArgs, TeardownArgs};
-use crate::stack::{Names, Settings};
+use crate::model::{
+    Account, DEFAULT_KEY, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RATE_LIMIT, DEFAULT_STAGE, Names, Settings,
+};
 
 /// Runs the wizard.
 pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
@@ -47,7 +49,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     let session = Session::connect(&global).await?;
     eprintln!("Account {} in {}.", session.names.account, session.names.region);
 
-    let account = crate::aws::Account {
+    let account = Account {
         id: session.names.account.clone(),
         region: session.names.region.clone(),
     };
@@ -63,15 +65,10 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     };
     global.name = stack;
 
-    let settings = Settings {
-        key: ddns_handler::config::DEFAULT_KEY.to_owned(),
-        arch: args.arch,
-        stage: "prod".to_owned(),
-        rate_limit: 5.0,
-        burst_limit: 10,
-    };
-    let observed = crate::stack::observe(&session.clients, &session.names, &settings).await?;
-    let exists = observed.role.is_some() || observed.bucket.is_some() || observed.function.is_some();
+    // The one observation of the stack: the choices below, the deploy and
+    // the config key all come from it.
+    let observed = crate::stack::observe(&session.clients, &session.names, &Settings::default()).await?;
+    let exists = observed.exists();
     if exists {
         let choices = [
             "Add a host",
@@ -86,16 +83,23 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             .interact()?;
         match pick {
             0 => {}
-            1 => return deploy::run(&global, deploy_args(&args, settings.rate_limit, false)).await,
+            1 => {
+                let args = deploy_args(&args, DEFAULT_RATE_LIMIT, false);
+                let outcome = deploy::apply(&global, &session, &observed, &args, deploy::code(&args)?).await?;
+                eprint!("{outcome}");
+                return Ok(());
+            }
             2 => {
-                return teardown::run(
+                let outcome = teardown::run(
                     &global,
                     TeardownArgs {
                         yes: false,
                         keep_config: false,
                     },
                 )
-                .await;
+                .await?;
+                eprint!("{outcome}");
+                return Ok(());
             }
             _ => return Ok(()),
         }
@@ -141,7 +145,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .interact_text()?;
     let rate_limit: f64 = Input::with_theme(&theme)
         .with_prompt("Rate limit (requests per second for the whole endpoint)")
-        .default(settings.rate_limit)
+        .default(DEFAULT_RATE_LIMIT)
         .validate_with(|r: &f64| if *r > 0.0 { Ok(()) } else { Err("must be positive") })
         .interact_text()?;
     let formats = [
@@ -182,12 +186,22 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         anyhow::bail!("cancelled; nothing was changed");
     }
 
-    if !exists {
-        deploy::run(&global, deploy_args(&args, rate_limit, true)).await?;
-    }
-    let key = session.config_key().await;
-    host::add(
-        &global,
+    let deployed = if exists {
+        None
+    } else {
+        let args = deploy_args(&args, rate_limit, true);
+        let outcome = deploy::apply(&global, &session, &observed, &args, deploy::code(&args)?).await?;
+        eprint!("{outcome}");
+        outcome.endpoint().map(str::to_owned)
+    };
+    // The key the deployed function reads, as observed; a new stack's is
+    // the default.
+    let key = observed
+        .function
+        .as_ref()
+        .and_then(|f| f.environment.get(ddns_handler::service::env::KEY).cloned())
+        .unwrap_or_else(|| DEFAULT_KEY.to_owned());
+    let added = host::add(
         &session,
         &key,
         HostAddArgs {
@@ -200,25 +214,19 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    let config = session.config(&key).current().await?;
-    let entry = config
-        .host(hostname.as_str())
-        .context("the host vanished from the config")?;
-    let secret = entry.config.shared_secret.expose().to_owned();
-    let endpoint = match &args.check_url {
-        Some(url) => url.clone(),
-        None => crate::aws::api::endpoint(&session.clients.apigateway, &session.names)
-            .await?
-            .context("the stack has no endpoint")?,
-    };
+    eprint!("{added}");
+    let endpoint = args
+        .check_url
+        .clone()
+        .or(deployed)
+        .or_else(|| added.endpoint.clone())
+        .context("the stack has no endpoint")?;
+    let (host_name, secret) = (added.host.as_str(), added.secret.as_str());
     eprintln!("\nClient setup ({format:?}):\n");
-    println!("{}", client_config::render(format, &endpoint, entry.name, &secret)?);
-    let checked = live_check(&endpoint, entry.name, &secret).await;
+    println!("{}", client_config::render(format, &endpoint, host_name, secret)?);
+    let checked = live_check(&endpoint, host_name, secret).await;
     let dns = ddns_handler::dns::Dns::new(session.clients.route53.clone());
-    let held = match dns
-        .current(&zone.id, entry.name, entry.config.route_53_record_type)
-        .await
-    {
+    let held = match dns.current(&zone.id, host_name, added.record_type).await {
         Ok(current) => {
             let values: Vec<String> = current.a.iter().chain(&current.aaaa).cloned().collect();
             let shown = if values.is_empty() {
@@ -226,11 +234,11 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             } else {
                 values.join(", ")
             };
-            eprintln!("Route53 now holds for {}: {shown}", entry.name);
+            eprintln!("Route53 now holds for {}: {shown}", host_name);
             Some(values)
         }
         Err(err) => {
-            eprintln!("Could not read {}'s record: {err}", entry.name);
+            eprintln!("Could not read {}'s record: {err}", host_name);
             None
         }
     };
@@ -240,16 +248,16 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     let retry = format!(
         "the stack is deployed and {host} is added; once the cause is fixed, check again with: \
          ddns-ctl update --url {endpoint} --hostname {host} --secret-file FILE (the secret above)",
-        host = entry.name
+        host = host_name
     );
     match (checked, held) {
         (Ok(ip), Some(values)) if values.contains(&ip) => {
-            eprintln!("Done: {} points at {ip}.", entry.name);
+            eprintln!("Done: {} points at {ip}.", host_name);
             Ok(())
         }
         (Ok(ip), _) => anyhow::bail!(
             "the live check did not pass: the service accepted {ip} for {}, but Route53 does not hold it; {retry}",
-            entry.name
+            host_name
         ),
         (Err(failure), _) => anyhow::bail!("the live check did not pass: {failure}; {retry}"),
     }
@@ -259,10 +267,11 @@ fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
     DeployArgs {
         arch: args.arch,
         handler_zip: args.handler_zip.clone(),
-        stage: "prod".to_owned(),
+        stage: DEFAULT_STAGE.to_owned(),
         rate_limit,
         burst_limit: (rate_limit * 2.0).ceil().max(1.0) as i32,
-        key: ddns_handler::config::DEFAULT_KEY.to_owned(),
+        log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+        key: DEFAULT_KEY.to_owned(),
         dry_run: false,
         yes,
     }
@@ -345,10 +354,7 @@ async fn live_check(endpoint: &str, host: &str, secret: &str) -> Result<String, 
     let get = seed_call(&client, endpoint, "mode=get", &[("mode", "get")]).await?;
     let ip = get.message;
     eprintln!("  mode=get: {ip}");
-    let hash: String = Sha256::digest(format!("{ip}{host}{secret}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = ddns_handler::auth::seed_hash(&ip, host, &Secret::new(secret.to_owned()));
     let set = seed_call(
         &client,
         endpoint,

@@ -1,87 +1,139 @@
 //! `ddns-ctl status`: the deploy plan read as a report. A resource deploy
-//! would create is missing, one it would update has drifted.
+//! would create is missing, one it would update has drifted (with what
+//! differs), one it would leave alone is present.
 
-use serde_json::json;
+use std::fmt;
 
-use super::{Exit, Session, print};
+use serde::Serialize;
+
+use super::{Exit, Session, render};
+use crate::aws::function::Code;
 use crate::cli::GlobalArgs;
-use crate::stack::{self, Action, Desired, Settings};
+use crate::model::{Names, Settings};
+use crate::plan::{Action, Change, Kind};
+use crate::stack::{self, Desired};
+
+/// One resource in the report.
+#[derive(Debug, Serialize)]
+pub struct Resource {
+    /// What kind of resource.
+    pub kind: Kind,
+    /// Its name or id.
+    pub name: String,
+    /// `present`, `missing` or `drifted`.
+    pub state: &'static str,
+    /// What differs, when drifted.
+    pub drift: Vec<Change>,
+}
+
+/// The report.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// The stack name.
+    pub stack: String,
+    /// The account.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// Whether every resource is present as deploy would leave it.
+    pub healthy: bool,
+    /// The URL clients call, once the API and its stage exist.
+    pub endpoint: Option<String>,
+    /// The config bucket.
+    pub bucket: String,
+    /// The function.
+    pub function: String,
+    /// The function's role.
+    pub role: String,
+    /// How many hosts the config has.
+    pub hosts: usize,
+    /// Each resource.
+    pub resources: Vec<Resource>,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Stack {} in {} (account {}):", self.stack, self.region, self.account)?;
+        for r in &self.resources {
+            let drift: Vec<String> = r.drift.iter().map(ToString::to_string).collect();
+            let detail = if drift.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", drift.join(", "))
+            };
+            writeln!(f, "  {:<8} {} {}{detail}", r.state, r.kind, r.name)?;
+        }
+        writeln!(f, "  endpoint {}", self.endpoint.as_deref().unwrap_or("(none)"))?;
+        writeln!(f, "  hosts    {}", self.hosts)?;
+        f.write_str(if self.healthy {
+            "healthy\n"
+        } else {
+            "not healthy: run `ddns-ctl deploy` to repair\n"
+        })
+    }
+}
 
 /// Reports the stack; [`Exit::Failure`] when it is not healthy.
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let session = Session::connect(global).await?;
     let names = &session.names;
+    let defaults = Settings::default();
+    let observed = stack::observe(&session.clients, names, &defaults).await?;
+    // Status cannot know the deploy flags, so it checks what deploy always
+    // sets: it compares settings, never code, and takes the architecture,
+    // throttling and retention from what exists.
+    let stage = observed.stage.as_ref();
     let settings = Settings {
-        key: ddns_handler::config::DEFAULT_KEY.to_owned(),
-        arch: crate::aws::function::Arch::Arm64,
-        stage: "prod".to_owned(),
-        rate_limit: 5.0,
-        burst_limit: 10,
+        arch: observed.function.as_ref().and_then(|f| f.arch).unwrap_or(defaults.arch),
+        rate_limit: stage.and_then(|s| s.rate_limit).unwrap_or(defaults.rate_limit),
+        burst_limit: stage.and_then(|s| s.burst_limit).unwrap_or(defaults.burst_limit),
+        log_retention_days: observed
+            .log_group
+            .as_ref()
+            .and_then(|g| g.retention_days)
+            .unwrap_or(defaults.log_retention_days),
+        ..defaults
     };
-    let observed = stack::observe(&session.clients, names, &settings).await?;
-    // Status cannot know the intended code or the deploy flags, so it checks
-    // what deploy always sets: it compares settings, never code; and it reads
-    // the architecture, stage and throttling from what exists.
-    let settings = Settings {
-        arch: observed_arch(&observed).unwrap_or(settings.arch),
-        ..settings
-    };
-    let mut desired = Desired::new(names, &settings, &observed, None);
-    if let Some(stage) = observed.api.as_ref().and_then(|a| a.stage.as_ref()) {
-        desired.api.rate_limit = stage.rate_limit.unwrap_or(desired.api.rate_limit);
-        desired.api.burst_limit = stage.burst_limit.unwrap_or(desired.api.burst_limit);
-    }
+    let desired = Desired::new(names, &settings, &observed, Code::Ignored);
     let plan = stack::plan(names, &observed, &desired);
-    let healthy = plan.is_noop();
-    let endpoint = observed.endpoint(names, &settings);
-
-    let mut text = format!(
-        "Stack {} in {} (account {}):\n",
-        names.stack, names.region, names.account
+    let status = report(
+        names,
+        &plan,
+        observed.endpoint(names, &settings.stage),
+        observed.host_count(),
     );
-    let mut resources = Vec::new();
-    for step in &plan.steps {
-        let (state, detail) = match &step.action {
-            Action::Unchanged => ("present", String::new()),
-            Action::Create => ("missing", String::new()),
-            Action::Update(changes) => ("drifted", format!(" ({})", changes.join(", "))),
-        };
-        text.push_str(&format!("  {state:<8} {} {}{detail}\n", step.kind, step.name));
-        resources.push(
-            json!({ "kind": step.kind, "name": step.name, "state": state, "drift": match &step.action {
-                Action::Update(changes) => json!(changes),
-                _ => json!([]),
-            }}),
-        );
-    }
-    text.push_str(&format!("  endpoint {}\n", endpoint.as_deref().unwrap_or("(none)")));
-    text.push_str(&format!("  hosts    {}\n", observed.host_count()));
-    text.push_str(if healthy {
-        "healthy\n"
-    } else {
-        "not healthy: run `ddns-ctl deploy` to repair\n"
-    });
-    let value = json!({
-        "stack": names.stack,
-        "account": names.account,
-        "region": names.region,
-        "healthy": healthy,
-        "endpoint": endpoint,
-        "bucket": names.bucket,
-        "function": names.function,
-        "role": names.role,
-        "hosts": observed.host_count(),
-        "resources": resources,
-    });
-    print(global.output, &text, &value);
-    Ok(if healthy { Exit::Ok } else { Exit::Failure })
+    render(global.output, &status);
+    Ok(if status.healthy { Exit::Ok } else { Exit::Failure })
 }
 
-fn observed_arch(observed: &stack::Observation) -> Option<crate::aws::function::Arch> {
-    use crate::aws::function::Arch;
-    match observed.function.as_ref()?.settings.get("architecture")?.as_str() {
-        "x86_64" => Some(Arch::X86_64),
-        "arm64" => Some(Arch::Arm64),
-        _ => None,
+fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hosts: usize) -> Status {
+    let resources = plan
+        .steps
+        .iter()
+        .map(|step| {
+            let state = match &step.action {
+                Action::Unchanged => "present",
+                Action::Create => "missing",
+                Action::Update(_) | Action::Delete => "drifted",
+            };
+            Resource {
+                kind: step.kind,
+                name: step.name.clone(),
+                state,
+                drift: step.action.changes().to_vec(),
+            }
+        })
+        .collect();
+    Status {
+        stack: names.stack.clone(),
+        account: names.account.clone(),
+        region: names.region.clone(),
+        healthy: plan.is_noop(),
+        endpoint,
+        bucket: names.bucket.clone(),
+        function: names.function.clone(),
+        role: names.role.clone(),
+        hosts,
+        resources,
     }
 }

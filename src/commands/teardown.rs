@@ -1,106 +1,78 @@
-//! `ddns-ctl teardown`: find everything tagged for the stack, show it, ask,
-//! and delete it in reverse order. Anything already gone counts as deleted;
-//! hosted zones and records are never touched.
+//! `ddns-ctl teardown`: find everything tagged for the stack, plan its
+//! deletion, show the plan, ask, and run it with the same executor as
+//! deploy. Anything already gone counts as deleted; hosted zones and records
+//! are never touched.
 
-use serde_json::json;
+use std::fmt;
 
-use super::{Session, confirm, print};
-use crate::aws::{AwsError, api, bucket, function, role};
+use serde::Serialize;
+
+use super::{Session, confirm};
 use crate::cli::{GlobalArgs, TeardownArgs};
+use crate::executor::{self, Outputs};
+use crate::plan::{Plan, Step};
 use crate::progress::Progress;
+use crate::stack;
+
+/// What teardown deleted.
+#[derive(Debug, Serialize)]
+pub struct TornDown {
+    /// The stack name.
+    pub stack: String,
+    /// The steps that ran (deletes).
+    pub deleted: Vec<Step>,
+}
+
+impl fmt::Display for TornDown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.deleted.is_empty() {
+            writeln!(f, "Nothing of stack {} to delete.", self.stack)
+        } else {
+            writeln!(f, "Stack {} is torn down.", self.stack)
+        }
+    }
+}
 
 /// Tears the stack down.
-pub async fn run(global: &GlobalArgs, args: TeardownArgs) -> anyhow::Result<()> {
+pub async fn run(global: &GlobalArgs, args: TeardownArgs) -> anyhow::Result<TornDown> {
     let progress = Progress::new(global.quiet);
     progress.step("Finding the stack's resources");
     let session = Session::connect(global).await?;
     let (names, clients) = (&session.names, &session.clients);
-
-    // Only what carries the stack's tags: a same-named resource that is not
-    // ours is reported and left alone.
-    let mut skipped = Vec::new();
-    let mut ours = |found: Result<bool, AwsError>| match found {
-        Ok(present) => Ok(present),
-        Err(err @ AwsError::NotOurs { .. }) => {
-            skipped.push(err.to_string());
-            Ok(false)
-        }
-        Err(err) => Err(err),
-    };
-    let apis = api::find(&clients.apigateway, names).await?;
-    let has_function = ours(function::observe(&clients.lambda, names).await.map(|f| f.is_some()))?;
-    let has_bucket = ours(
-        bucket::observe(&clients.s3, names, "config.json")
-            .await
-            .map(|b| b.is_some()),
-    )
-    .or_else(|err| match err {
-        // A config that does not parse is still ours to delete.
-        AwsError::Call {
-            operation: "GetObject", ..
-        } => Ok(true),
-        other => Err(other),
-    })?;
-    let has_role = ours(role::observe(&clients.iam, names).await.map(|r| r.is_some()))?;
+    let key = session.config_key().await;
+    let found = stack::find(clients, names, &key).await?;
     progress.finish();
-
-    let mut doomed: Vec<String> = apis.iter().map(|id| format!("REST API {id}")).collect();
-    if has_function {
-        doomed.push(format!(
-            "Lambda function {} (and its invoke permission)",
-            names.function
-        ));
-    }
-    if has_bucket && !args.keep_config {
-        doomed.push(format!("S3 bucket {} with every version of the config", names.bucket));
-    }
-    if has_role {
-        doomed.push(format!("IAM role {}", names.role));
-    }
-    for note in &skipped {
+    for note in &found.skipped {
         eprintln!("note: {note}; leaving it alone");
     }
-    if doomed.is_empty() {
-        let text = format!("Nothing of stack {} to delete.\n", names.stack);
-        print(global.output, &text, &json!({ "stack": names.stack, "deleted": [] }));
-        return Ok(());
+    let plan = stack::sweep(names, &found, args.keep_config);
+    if plan.steps.is_empty() {
+        return Ok(TornDown {
+            stack: names.stack.clone(),
+            deleted: vec![],
+        });
     }
     if !global.quiet {
-        eprintln!("Teardown of stack {} in {} will delete:", names.stack, names.region);
-        for item in &doomed {
-            eprintln!("  - {item}");
-        }
-        if has_bucket && args.keep_config {
+        eprintln!(
+            "Teardown of stack {} in {} will delete:\n{plan}",
+            names.stack, names.region
+        );
+        if found.bucket && args.keep_config {
             eprintln!("and keep S3 bucket {} (--keep-config).", names.bucket);
         }
     }
     if !args.yes && !confirm("Delete these resources?", "--yes")? {
         anyhow::bail!("cancelled; nothing was deleted");
     }
-
     let progress = Progress::new(global.quiet);
-    for id in &apis {
-        progress.step(format!("Deleting REST API {id}"));
-        api::delete(&clients.apigateway, id).await?;
-    }
-    if has_function {
-        progress.step(format!("Deleting Lambda function {}", names.function));
-        function::delete(&clients.lambda, names).await?;
-    }
-    if has_bucket && !args.keep_config {
-        progress.step(format!("Emptying and deleting S3 bucket {}", names.bucket));
-        bucket::delete(&clients.s3, names).await?;
-    }
-    if has_role {
-        progress.step(format!("Deleting IAM role {}", names.role));
-        role::delete(&clients.iam, names).await?;
-    }
+    executor::run(clients, names, &plan, None, Outputs::default(), &mut |event| {
+        super::show_step(&progress, event)
+    })
+    .await?;
     progress.finish();
-    let text = format!("Stack {} is torn down.\n", names.stack);
-    print(
-        global.output,
-        &text,
-        &json!({ "stack": names.stack, "deleted": doomed }),
-    );
-    Ok(())
+    let Plan { steps } = plan;
+    Ok(TornDown {
+        stack: names.stack.clone(),
+        deleted: steps,
+    })
 }

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use sha2::{Digest as _, Sha256};
+use ddns_handler::config::Secret;
 
 use super::Exit;
 use crate::cli::{GlobalArgs, Protocol, UpdateArgs};
@@ -99,7 +99,7 @@ async fn seed(client: &reqwest::Client, base: &reqwest::Url, host: &str, secret:
         return classify(status, reply);
     }
     let ip = reply;
-    let hash = hex(&Sha256::digest(format!("{ip}{host}{secret}").as_bytes()));
+    let hash = ddns_handler::auth::seed_hash(&ip, host, &Secret::new(secret.to_owned()));
     let request = client
         .get(base.clone())
         .query(&[("mode", "set"), ("hostname", host), ("hash", &hash)]);
@@ -164,18 +164,7 @@ async fn dyndns2(client: &reqwest::Client, base: &reqwest::Url, host: &str, secr
 }
 
 fn describe(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    ddns_handler::error_chain(err)
 }
 
 #[cfg(test)]

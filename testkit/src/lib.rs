@@ -139,16 +139,17 @@ pub struct RecordedCall {
     pub method: String,
     /// The URL.
     pub url: String,
-    /// For query-protocol services (IAM, STS), the `Action`.
+    /// The action, for services that name it: IAM and STS (`Action=`),
+    /// CloudWatch Logs (`X-Amz-Target`).
     pub action: Option<String>,
 }
 
 impl RecordedCall {
     /// Whether the call can change anything: REST calls other than GET and
-    /// HEAD, and query-protocol actions other than Get*/List*.
+    /// HEAD, and named actions other than Get*, List* and Describe*.
     pub fn is_mutating(&self) -> bool {
         match &self.action {
-            Some(action) => !(action.starts_with("Get") || action.starts_with("List")),
+            Some(action) => !["Get", "List", "Describe"].iter().any(|read| action.starts_with(read)),
             None => !matches!(self.method.as_str(), "GET" | "HEAD"),
         }
     }
@@ -252,10 +253,19 @@ pub fn parse_recording(text: &str) -> Vec<RecordedCall> {
             } else {
                 body.to_owned()
             };
+            // Query-protocol services (IAM, STS) name the action in the
+            // body, JSON-protocol ones (CloudWatch Logs) in X-Amz-Target.
+            let target = call["headers"]
+                .as_object()
+                .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("x-amz-target")))
+                .and_then(|(_, v)| v.as_str())
+                .and_then(|t| t.rsplit('.').next())
+                .map(str::to_owned);
             let action = decoded
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("Action="))
-                .map(str::to_owned);
+                .map(str::to_owned)
+                .or(target);
             RecordedCall { method, url, action }
         })
         .filter(|call| !call.url.contains("/moto-api/"))

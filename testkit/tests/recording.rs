@@ -63,3 +63,15 @@ fn query_actions_are_read_from_encoded_bodies() {
     assert_eq!(calls[0].action.as_deref(), Some("CreateRole"));
     assert!(calls[0].is_mutating());
 }
+
+#[test]
+fn json_protocol_actions_are_read_from_the_target_header() {
+    let line = json!({"method": "POST", "url": "http://x/", "body": "{}", "body_encoded": false,
+                      "headers": {"X-Amz-Target": "Logs_20140328.DescribeLogGroups"}});
+    let calls = parse_recording(&format!("{line}\n"));
+    assert_eq!(calls[0].action.as_deref(), Some("DescribeLogGroups"));
+    assert!(!calls[0].is_mutating());
+    let line = json!({"method": "POST", "url": "http://x/", "body": "{}", "body_encoded": false,
+                      "headers": {"X-Amz-Target": "Logs_20140328.PutRetentionPolicy"}});
+    assert!(parse_recording(&format!("{line}\n"))[0].is_mutating());
+}

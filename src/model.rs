@@ -1,0 +1,261 @@
+//! The plain values every layer shares: who and where (the account), the
+//! fixed names and tags of a stack, the function's architecture, and the
+//! settings deploy applies with their defaults.
+//!
+//! This module is a leaf: it imports nothing else of ddns-ctl, so the AWS
+//! layer, the planner and the commands can all depend on it without a cycle.
+//!
+//! Names derive from the stack name, the account and the region, so any
+//! machine with credentials finds the same stack without a local state file.
+//! Tags mark every resource as ddns-ctl's, and teardown deletes nothing
+//! without them.
+
+use serde::Serialize;
+
+/// The tag every ddns-ctl resource carries.
+pub const MANAGED_BY: (&str, &str) = ("managed-by", "ddns-ctl");
+/// The tag that names the stack a resource belongs to.
+pub const STACK_TAG: &str = "ddns-ctl:stack";
+/// The Lambda permission statement that lets the API invoke the function.
+pub const PERMISSION_ID: &str = "ddns-ctl-apigateway";
+
+/// The config object's key, as in the blog post.
+pub const DEFAULT_KEY: &str = ddns_handler::config::DEFAULT_KEY;
+/// The API stage, part of the endpoint URL.
+pub const DEFAULT_STAGE: &str = "prod";
+/// Stage throttling: steady requests per second for the whole endpoint.
+pub const DEFAULT_RATE_LIMIT: f64 = 5.0;
+/// Stage throttling: burst.
+pub const DEFAULT_BURST_LIMIT: i32 = 10;
+/// How long the function's logs are kept.
+pub const DEFAULT_LOG_RETENTION_DAYS: i32 = 30;
+/// The retentions CloudWatch Logs accepts, in days.
+pub const LOG_RETENTION_DAYS: [i32; 22] = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+/// Who and where: the account the credentials belong to, and the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The 12-digit account id.
+    pub id: String,
+    /// The region the stack lives in.
+    pub region: String,
+}
+
+/// Why a stack name cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid stack name '{0}': use 1 to 20 lower-case letters, digits and hyphens, starting with a letter")]
+pub struct BadStackName(pub String);
+
+/// The names of a stack's resources.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Names {
+    /// The stack name (`--name`).
+    pub stack: String,
+    /// The account id.
+    pub account: String,
+    /// The region.
+    pub region: String,
+    /// The Lambda function's IAM role. IAM is global, so the region is part
+    /// of the name and stacks in two regions do not share a role.
+    pub role: String,
+    /// The config bucket; bucket names are global, hence account and region.
+    pub bucket: String,
+    /// The Lambda function.
+    pub function: String,
+    /// The REST API's name (API Gateway does not make names unique; the tags do).
+    pub api: String,
+    /// The function's log group: the name Lambda writes to.
+    pub log_group: String,
+}
+
+impl Names {
+    /// The names for stack `stack` in `account`.
+    pub fn new(stack: &str, account: &Account) -> Result<Self, BadStackName> {
+        let valid = (1..=20).contains(&stack.len())
+            && stack.starts_with(|c: char| c.is_ascii_lowercase())
+            && stack
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !stack.ends_with('-');
+        if !valid {
+            return Err(BadStackName(stack.to_owned()));
+        }
+        let function = format!("ddns-ctl-{stack}");
+        Ok(Self {
+            stack: stack.to_owned(),
+            account: account.id.clone(),
+            region: account.region.clone(),
+            role: format!("ddns-ctl-{stack}-{}", account.region),
+            bucket: format!("ddns-ctl-{stack}-{}-{}", account.id, account.region),
+            log_group: format!("/aws/lambda/{function}"),
+            api: function.clone(),
+            function,
+        })
+    }
+
+    /// The tags every resource of this stack carries.
+    pub fn tags(&self) -> Vec<(String, String)> {
+        vec![
+            (MANAGED_BY.0.to_owned(), MANAGED_BY.1.to_owned()),
+            (STACK_TAG.to_owned(), self.stack.clone()),
+        ]
+    }
+
+    /// Whether `tags` mark a resource as this stack's.
+    pub fn owns<'a>(&self, tags: impl Iterator<Item = (&'a str, &'a str)>) -> bool {
+        let (mut managed, mut ours) = (false, false);
+        for (key, value) in tags {
+            managed |= (key, value) == MANAGED_BY;
+            ours |= key == STACK_TAG && value == self.stack;
+        }
+        managed && ours
+    }
+
+    /// The URL clients call.
+    pub fn endpoint(&self, api_id: &str, stage: &str) -> String {
+        format!("https://{api_id}.execute-api.{}.amazonaws.com/{stage}/", self.region)
+    }
+
+    /// The ARN of the function's role.
+    pub fn role_arn(&self) -> String {
+        format!("arn:aws:iam::{}:role/{}", self.account, self.role)
+    }
+
+    /// The ARN of the function.
+    pub fn function_arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account, self.function
+        )
+    }
+
+    /// The ARN of the log group, as tagging and IAM name it.
+    pub fn log_group_arn(&self) -> String {
+        format!(
+            "arn:aws:logs:{}:{}:log-group:{}",
+            self.region, self.account, self.log_group
+        )
+    }
+}
+
+/// The CPU architecture the function is built for and runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// Graviton: cheaper per millisecond, the default.
+    Arm64,
+    /// Intel/AMD.
+    X86_64,
+}
+
+impl Arch {
+    /// Lambda's name for it, also what `--arch` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Arm64 => "arm64",
+            Self::X86_64 => "x86_64",
+        }
+    }
+
+    /// The architecture Lambda calls `name`.
+    pub fn from_lambda(name: &str) -> Option<Self> {
+        match name {
+            "arm64" => Some(Self::Arm64),
+            "x86_64" => Some(Self::X86_64),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The settings deploy applies, beyond the names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// The config object's key.
+    pub key: String,
+    /// The function's architecture.
+    pub arch: Arch,
+    /// The API stage.
+    pub stage: String,
+    /// Stage throttling: requests per second.
+    pub rate_limit: f64,
+    /// Stage throttling: burst.
+    pub burst_limit: i32,
+    /// Days the function's logs are kept.
+    pub log_retention_days: i32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            key: DEFAULT_KEY.to_owned(),
+            arch: Arch::Arm64,
+            stage: DEFAULT_STAGE.to_owned(),
+            rate_limit: DEFAULT_RATE_LIMIT,
+            burst_limit: DEFAULT_BURST_LIMIT,
+            log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> Account {
+        Account {
+            id: "123456789012".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    #[test]
+    fn names_are_fixed_by_stack_account_and_region() {
+        let names = Names::new("ddns", &account()).unwrap();
+        assert_eq!(names.role, "ddns-ctl-ddns-eu-west-1");
+        assert_eq!(names.bucket, "ddns-ctl-ddns-123456789012-eu-west-1");
+        assert_eq!(names.function, "ddns-ctl-ddns");
+        assert_eq!(names.log_group, "/aws/lambda/ddns-ctl-ddns");
+        assert_eq!(
+            names.log_group_arn(),
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/ddns-ctl-ddns"
+        );
+        assert!(names.bucket.len() <= 63 && names.role.len() <= 64);
+        let longest = Names::new("abcdefghijklmnopqrst", &account()).unwrap();
+        assert!(longest.bucket.len() <= 63, "{}", longest.bucket);
+        assert_eq!(
+            names.endpoint("abc123", "prod"),
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/"
+        );
+    }
+
+    #[test]
+    fn stack_names_are_checked() {
+        for bad in ["", "Ddns", "1ddns", "dd_ns", "ddns-", "abcdefghijklmnopqrstu"] {
+            assert!(Names::new(bad, &account()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ownership_needs_both_tags() {
+        let names = Names::new("ddns", &account()).unwrap();
+        assert!(names.owns([("managed-by", "ddns-ctl"), ("ddns-ctl:stack", "ddns")].into_iter()));
+        assert!(!names.owns([("managed-by", "ddns-ctl"), ("ddns-ctl:stack", "other")].into_iter()));
+        assert!(!names.owns([("ddns-ctl:stack", "ddns")].into_iter()));
+    }
+
+    #[test]
+    fn architectures_round_trip_through_lambdas_names() {
+        for arch in [Arch::Arm64, Arch::X86_64] {
+            assert_eq!(Arch::from_lambda(arch.as_str()), Some(arch));
+        }
+        assert_eq!(Arch::from_lambda("mips"), None);
+    }
+}
