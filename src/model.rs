@@ -206,6 +206,18 @@ impl Default for Settings {
 }
 
 #[cfg(test)]
+impl Names {
+    /// The names of stack `stack` in account 123456789012, us-east-1.
+    pub fn example(stack: &str) -> Self {
+        let account = Account {
+            id: "123456789012".into(),
+            region: "us-east-1".into(),
+        };
+        Self::new(stack, &account).expect("a valid stack name")
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

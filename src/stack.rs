@@ -267,14 +267,9 @@ pub fn sweep(names: &Names, found: &Found, keep_config: bool) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Account;
 
     fn names() -> Names {
-        let account = Account {
-            id: "123456789012".into(),
-            region: "us-east-1".into(),
-        };
-        Names::new("ddns", &account).unwrap()
+        Names::example("ddns")
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
-use common::{ACCOUNT, Aws, Stack, decode, package};
-use ddns_testkit::{Moto, REGION};
+use common::{Aws, Stack, decode, package};
+use ddns_testkit::{ACCOUNT, Moto, REGION};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
@@ -109,13 +109,7 @@ async fn deploy_creates_every_resource_as_specified() {
     assert_eq!(config.body.collect().await.unwrap().into_bytes().as_ref(), b"{}\n");
 
     // Lambda function.
-    let function = aws
-        .lambda
-        .get_function()
-        .function_name(stack.function())
-        .send()
-        .await
-        .unwrap();
+    let function = aws.function(&stack).await.expect("the function");
     let config = function.configuration().unwrap();
     assert_eq!(config.runtime().map(|r| r.as_str()), Some("provided.al2023"));
     assert_eq!(
@@ -162,29 +156,10 @@ async fn deploy_creates_every_resource_as_specified() {
             )
         );
     }
-    let stage = aws
-        .apigateway
-        .get_stage()
-        .rest_api_id(&api_id)
-        .stage_name("prod")
-        .send()
-        .await
-        .unwrap();
-    let throttling = &stage.method_settings().unwrap()["*/*"];
-    assert_eq!(
-        (throttling.throttling_rate_limit(), throttling.throttling_burst_limit()),
-        (5.0, 10)
-    );
+    assert_eq!(common::throttling(&aws, &api_id).await, (5.0, 10));
 
     // The permission names exactly this API's stage.
-    let permission = aws
-        .lambda
-        .get_policy()
-        .function_name(stack.function())
-        .send()
-        .await
-        .unwrap();
-    let permission: Value = serde_json::from_str(permission.policy().unwrap()).unwrap();
+    let permission = common::function_policy(&aws, &stack).await;
     let statements = permission["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 1);
     assert_eq!(statements[0]["Sid"], "ddns-ctl-apigateway");
@@ -193,12 +168,155 @@ async fn deploy_creates_every_resource_as_specified() {
         format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{api_id}/prod/*")
     );
 
+    // Log group: made by deploy, with a retention and the stack's tags; the
+    // role may write to it but no longer create it.
+    let (retention, tags) = aws.log_group(&stack).await.expect("a log group");
+    assert_eq!(retention, Some(30));
+    assert_eq!(tags.get("managed-by").map(String::as_str), Some("ddns-ctl"));
+    assert_eq!(tags.get("ddns-ctl:stack"), Some(&stack.name));
+    assert!(!policy.to_string().contains("logs:CreateLogGroup"), "{policy}");
+
     // Status agrees.
-    let out = stack.cli().args(["--output", "json", "status"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
-    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, status) = common::status(&stack);
+    assert_eq!(code, Some(0), "{status:#}");
     assert_eq!(status["healthy"], true);
     assert_eq!(status["endpoint"], summary["endpoint"]);
+    assert_eq!(common::state(&status, "log-group"), "present");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_repair_touches_only_what_drifted() {
+    let moto = Moto::dedicated();
+    let aws = Aws::new(&moto).await;
+    let stack = Stack::new(&moto);
+    stack.deploy(&[]);
+
+    // Three things changed by hand: the stage's rate limit, one statement of
+    // the role's policy, and the log group's retention.
+    let api_id = aws.api_ids(&stack.name).await.pop().unwrap();
+    aws.apigateway
+        .update_stage()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .patch_operations(
+            aws_sdk_apigateway::types::PatchOperation::builder()
+                .op(aws_sdk_apigateway::types::Op::Replace)
+                .path("/*/*/throttling/rateLimit")
+                .value("100")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut policy = aws.role_policy(&stack).await;
+    policy["Statement"][1]["Resource"] = json!("arn:aws:s3:::*");
+    aws.iam
+        .put_role_policy()
+        .role_name(stack.role())
+        .policy_name("ddns-ctl")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    aws.logs
+        .put_retention_policy()
+        .log_group_name(stack.log_group())
+        .retention_in_days(7)
+        .send()
+        .await
+        .unwrap();
+
+    // The dry run lists exactly those three, as typed changes, and writes nothing.
+    moto.start_recording();
+    let out = stack
+        .cli()
+        .args(["--output", "json", "deploy", "--dry-run", "--handler-zip"])
+        .arg(&stack.zip)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(moto.recorded().iter().all(|c| !c.is_mutating()));
+    let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let updates: Vec<(&str, &Value)> = plan["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["action"] != "unchanged")
+        .map(|s| (s["kind"].as_str().unwrap(), &s["changes"]))
+        .collect();
+    assert_eq!(
+        updates,
+        [
+            ("role", &json!([{"change": "policy"}])),
+            ("log-group", &json!([{"change": "retention", "days": 30}])),
+            ("stage", &json!([{"change": "throttling", "rate": 5.0, "burst": 10}])),
+        ],
+        "{plan:#}"
+    );
+
+    // Deploy makes exactly the calls those three need, and nothing else.
+    moto.start_recording();
+    stack.deploy(&[]);
+    let mut writes: Vec<String> = moto
+        .recorded()
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| match &c.action {
+            Some(action) => action.clone(),
+            None => format!("{} {}", c.method, c.url.split_once("/restapis/").map_or("", |(_, p)| p)),
+        })
+        .collect();
+    writes.sort();
+    assert_eq!(
+        writes,
+        [
+            format!("PATCH {api_id}/stages/prod"),
+            "PutRetentionPolicy".to_owned(),
+            "PutRolePolicy".to_owned(),
+        ]
+    );
+    let (code, status) = common::status(&stack);
+    assert_eq!(code, Some(0), "{status:#}");
+}
+
+#[test]
+fn a_dry_run_and_a_no_op_redeploy_build_nothing() {
+    let moto = ddns_testkit::moto();
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    // No cargo, cargo-lambda or zig on the PATH: any build would fail.
+    let empty = stack.dir.join("empty-path");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = stack
+        .cli()
+        .env("PATH", &empty)
+        .args(["deploy", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("~ update     Lambda function") && text.contains("code: will be rebuilt and compared"),
+        "{text}"
+    );
+    assert!(text.contains("= unchanged  IAM role"), "{text}");
+    stack
+        .cli()
+        .env("PATH", &empty)
+        .args(["deploy", "--yes", "--handler-zip"])
+        .arg(&stack.zip)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("is up to date"));
+    // The positive control: without a package, a deploy that must compare
+    // code does try to build, and so fails here.
+    stack
+        .cli()
+        .env("PATH", &empty)
+        .args(["deploy", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Building the handler"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -248,14 +366,7 @@ async fn a_second_deploy_makes_no_mutating_call() {
     // Nothing was duplicated.
     let aws = Aws::new(&moto).await;
     assert_eq!(aws.api_ids(&stack.name).await.len(), 1);
-    let permission = aws
-        .lambda
-        .get_policy()
-        .function_name(stack.function())
-        .send()
-        .await
-        .unwrap();
-    let permission: Value = serde_json::from_str(permission.policy().unwrap()).unwrap();
+    let permission = common::function_policy(&aws, &stack).await;
     assert_eq!(permission["Statement"].as_array().unwrap().len(), 1);
 
     // A dry run of a new stack shows the plan and writes nothing.
@@ -301,14 +412,8 @@ async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
         .unwrap();
     assert_eq!(role_step["action"], "update");
     let policy = aws.role_policy(&stack).await;
-    let route53 = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Sid"] == "HostRecords")
-        .unwrap();
     assert_eq!(
-        route53["Resource"],
+        common::zones_in(&policy),
         json!([format!("arn:aws:route53:::hostedzone/{zone_id}")])
     );
     // The config was not overwritten by deploy.
@@ -385,16 +490,18 @@ async fn teardown_removes_the_stack_and_nothing_else() {
         .stderr(predicate::str::contains("pass --yes"));
     assert_eq!(aws.api_ids(&stack.name).await.len(), 1);
 
-    stack.cli().args(["teardown", "--yes"]).assert().success();
+    stack
+        .cli()
+        .args(["teardown", "--yes"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "- delete     log group {}",
+            stack.log_group()
+        )));
     assert!(aws.api_ids(&stack.name).await.is_empty());
-    assert!(
-        aws.lambda
-            .get_function()
-            .function_name(stack.function())
-            .send()
-            .await
-            .is_err()
-    );
+    assert_eq!(aws.log_group(&stack).await, None, "teardown left the log group");
+    assert!(aws.function(&stack).await.is_none(), "the function is still there");
     assert!(aws.iam.get_role().role_name(stack.role()).send().await.is_err());
     assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_err());
     // The zone, the host's record (exactly as it was) and the other stack
@@ -428,14 +535,7 @@ async fn keep_config_leaves_the_bucket_and_its_versions() {
         .assert()
         .success();
     assert!(aws.s3.head_bucket().bucket(stack.bucket()).send().await.is_ok());
-    assert!(
-        aws.lambda
-            .get_function()
-            .function_name(stack.function())
-            .send()
-            .await
-            .is_err()
-    );
+    assert!(aws.function(&stack).await.is_none(), "the function is still there");
     // Deploying again adopts the kept bucket and config.
     stack.deploy(&[]);
     stack.cli().arg("status").assert().success();
@@ -510,15 +610,7 @@ async fn a_partial_stack_shows_in_status_and_tears_down() {
     // Deploy repairs it, and resets the throttling it found changed.
     stack.deploy(&[]);
     stack.cli().arg("status").assert().success();
-    let stage = aws
-        .apigateway
-        .get_stage()
-        .rest_api_id(&api_id)
-        .stage_name("prod")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stage.method_settings().unwrap()["*/*"].throttling_rate_limit(), 5.0);
+    assert_eq!(common::throttling(&aws, &api_id).await, (5.0, 10));
 
     // And a partial stack tears down.
     aws.apigateway
@@ -654,13 +746,7 @@ async fn changing_the_architecture_updates_the_function() {
         .find(|s| s["kind"] == "function")
         .unwrap();
     assert_eq!(step["changes"], json!([{"change": "architecture", "arch": "x86_64"}]));
-    let function = aws
-        .lambda
-        .get_function()
-        .function_name(stack.function())
-        .send()
-        .await
-        .unwrap();
+    let function = aws.function(&stack).await.expect("the function");
     let arch: Vec<&str> = function
         .configuration()
         .unwrap()

@@ -51,14 +51,8 @@ async fn twenty_concurrent_host_adds_all_land() {
     }
     // The role may now change records in that zone, and only there.
     let policy = aws.role_policy(&stack).await;
-    let route53 = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["Sid"] == "HostRecords")
-        .unwrap();
     assert_eq!(
-        route53["Resource"],
+        common::zones_in(&policy),
         json!([format!("arn:aws:route53:::hostedzone/{zone_id}")])
     );
 }
@@ -82,47 +76,20 @@ async fn a_host_from_add_to_remove() {
     assert_eq!(config(&aws, &stack).await[&host]["shared_secret"], secret.as_str());
 
     // Adding it again, or a name that is not a host, changes nothing.
-    let before = aws
-        .s3
-        .head_object()
-        .bucket(stack.bucket())
-        .key("config.json")
-        .send()
-        .await
-        .unwrap();
-    stack
-        .cli()
-        .args(["host", "add", &host])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("already a host"));
-    stack
-        .cli()
-        .args(["host", "add", "not_a_host"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("is not fully qualified"));
-    stack
-        .cli()
-        .args(["host", "add", "home.elsewhere.invalid"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("no hosted zone"));
-    stack
-        .cli()
-        .args(["host", "add", &format!("x.{zone}"), "--ttl=-5"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("route_53_record_ttl"));
-    let after = aws
-        .s3
-        .head_object()
-        .bucket(stack.bucket())
-        .key("config.json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(before.e_tag(), after.e_tag(), "a refused change wrote the config");
+    let before = common::config_etag(&aws, &stack).await;
+    common::refused(&stack, &["host", "add", &host], "already a host");
+    common::refused(&stack, &["host", "add", "not_a_host"], "is not fully qualified");
+    common::refused(&stack, &["host", "add", "home.elsewhere.invalid"], "no hosted zone");
+    common::refused(
+        &stack,
+        &["host", "add", &format!("x.{zone}"), "--ttl=-5"],
+        "route_53_record_ttl",
+    );
+    assert_eq!(
+        common::config_etag(&aws, &stack).await,
+        before,
+        "a refused change wrote the config"
+    );
 
     // list and show never print the secret unless asked.
     let listed = stack.cli().args(["host", "list"]).output().unwrap();
@@ -174,12 +141,7 @@ async fn a_host_from_add_to_remove() {
         ),
         (json!(300), json!("dual"))
     );
-    stack
-        .cli()
-        .args(["host", "set", &host])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("nothing to change"));
+    common::refused(&stack, &["host", "set", &host], "nothing to change");
     stack
         .cli()
         .args(["host", "set", "nobody.example.com"])
@@ -215,12 +177,7 @@ async fn a_host_from_add_to_remove() {
         .stdout(predicate::str::contains("deleted its A record"));
     assert!(record(&aws, &zone_id, &host, "A").await.is_empty());
     assert_eq!(config(&aws, &stack).await, json!({}));
-    stack
-        .cli()
-        .args(["host", "remove", &host])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("is not a host"));
+    common::refused(&stack, &["host", "remove", &host], "is not a host");
     // With no hosts left, the role has no Route53 access at all.
     let policy = aws.role_policy(&stack).await;
     assert!(!policy.to_string().contains("route53"));
@@ -366,12 +323,11 @@ async fn an_explicit_zone_must_hold_the_host() {
     let (stack, aws, zone_id, zone) = deployed().await;
     let (other_zone_id, _) = aws.zone().await;
     let host = format!("explicit.{zone}");
-    stack
-        .cli()
-        .args(["host", "add", &host, "--zone-id", &other_zone_id])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("is not inside zone"));
+    common::refused(
+        &stack,
+        &["host", "add", &host, "--zone-id", &other_zone_id],
+        "is not inside zone",
+    );
     stack
         .cli()
         .args([

@@ -1,9 +1,10 @@
 //! `ddns-ctl serve`, driven as a user runs it: the built binary against
 //! moto, with the blog post's own client and with curl.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
 use ddns_testkit::Fixture;
@@ -45,20 +46,12 @@ impl Serve {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr = loop {
-            if let Ok(addr) = std::fs::read_to_string(&ready)
-                && !addr.is_empty()
-            {
-                break addr;
-            }
-            assert!(
-                Instant::now() < deadline,
+        let addr = common::wait_for_address(&ready, || {
+            format!(
                 "serve did not start: {}",
                 std::fs::read_to_string(&log).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+            )
+        });
         Self { child, addr, log }
     }
 

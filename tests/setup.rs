@@ -88,6 +88,7 @@ async fn from_nothing_to_a_working_host_then_another() {
     let serve = common::Serve::start_with(&stack, &["--trust-forwarded-for"]);
     let proxy = ForwardingProxy::start(&serve.addr, PUBLIC_IP);
 
+    moto.start_recording();
     let mut session = wizard(&stack, &proxy.url());
     session.exp_string("Region").unwrap();
     key(&mut session, ENTER);
@@ -110,6 +111,25 @@ async fn from_nothing_to_a_working_host_then_another() {
         .unwrap();
     session.exp_eof().unwrap();
     assert_eq!(exit_code(&session), Some(0));
+    // One STS call, and one observation of the stack: GetBucketTagging and
+    // DescribeLogGroups are read there and nowhere else.
+    let calls = moto.recorded();
+    let count = |wanted: &dyn Fn(&ddns_testkit::RecordedCall) -> bool| calls.iter().filter(|c| wanted(c)).count();
+    assert_eq!(
+        count(&|c| c.action.as_deref() == Some("GetCallerIdentity")),
+        1,
+        "{calls:#?}"
+    );
+    assert_eq!(
+        count(&|c| c.action.as_deref() == Some("DescribeLogGroups")),
+        1,
+        "{calls:#?}"
+    );
+    assert_eq!(
+        count(&|c| c.method == "GET" && c.url.ends_with("?tagging")),
+        1,
+        "{calls:#?}"
+    );
     assert_eq!(common::record(&aws, &zone_id, &home, "A").await, [PUBLIC_IP]);
     stack
         .cli()

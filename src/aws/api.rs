@@ -237,9 +237,9 @@ pub async fn apply(
                     .map_err(AwsError::on("PutIntegration"))?;
             }
             other => {
-                return Err(AwsError::Call {
-                    operation: "deploy",
-                    message: format!("a REST API cannot apply {other}"),
+                return Err(AwsError::NotApplicable {
+                    resource: "REST API",
+                    change: other.to_string(),
                 });
             }
         }
@@ -284,11 +284,8 @@ async fn create(apigateway: &Client, names: &Names) -> Result<Ids, AwsError> {
 
 /// Deletes the API; `false` if it was already gone.
 pub async fn delete(apigateway: &Client, id: &str) -> Result<bool, AwsError> {
-    match apigateway.delete_rest_api().rest_api_id(id).send().await {
-        Ok(_) => Ok(true),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found_exception()) => Ok(false),
-        Err(err) => Err(AwsError::from_sdk("DeleteRestApi", err)),
-    }
+    let result = apigateway.delete_rest_api().rest_api_id(id).send().await;
+    super::deleted("DeleteRestApi", result, |e| e.is_not_found_exception())
 }
 
 /// The stack's endpoint URL, if its API and a stage exist.

@@ -304,9 +304,9 @@ async fn set(s3: &Client, names: &Names, key: &str, change: &Change) -> Result<(
         }
         // Not a bucket's change; the planner never puts one here.
         other => {
-            return Err(AwsError::Call {
-                operation: "deploy",
-                message: format!("a bucket cannot apply {other}"),
+            return Err(AwsError::NotApplicable {
+                resource: "bucket",
+                change: other.to_string(),
             });
         }
     }

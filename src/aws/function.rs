@@ -387,17 +387,8 @@ fn waiter_error(what: &str, err: impl std::error::Error + 'static) -> AwsError {
 
 /// Deletes the function; `false` if it was already gone.
 pub async fn delete(lambda: &Client, names: &Names) -> Result<bool, AwsError> {
-    match lambda.delete_function().function_name(&names.function).send().await {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(AwsError::from_sdk("DeleteFunction", err)),
-    }
+    let result = lambda.delete_function().function_name(&names.function).send().await;
+    super::deleted("DeleteFunction", result, |e| e.is_resource_not_found_exception())
 }
 
 #[cfg(test)]
@@ -412,14 +403,9 @@ mod tests {
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
-    use crate::model::Account;
 
     fn names() -> Names {
-        let account = Account {
-            id: "123456789012".into(),
-            region: "us-east-1".into(),
-        };
-        Names::new("mock", &account).unwrap()
+        Names::example("mock")
     }
 
     fn desired() -> Desired {

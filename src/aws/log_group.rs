@@ -117,9 +117,9 @@ pub async fn apply(logs: &Client, names: &Names, desired: &Desired, action: &Act
                     .map_err(AwsError::on("PutRetentionPolicy"))?;
             }
             other => {
-                return Err(AwsError::Call {
-                    operation: "deploy",
-                    message: format!("a log group cannot apply {other}"),
+                return Err(AwsError::NotApplicable {
+                    resource: "log group",
+                    change: other.to_string(),
                 });
             }
         }
@@ -129,17 +129,8 @@ pub async fn apply(logs: &Client, names: &Names, desired: &Desired, action: &Act
 
 /// Deletes the group and every event in it; `false` if it was already gone.
 pub async fn delete(logs: &Client, names: &Names) -> Result<bool, AwsError> {
-    match logs.delete_log_group().log_group_name(&names.log_group).send().await {
-        Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Ok(false)
-        }
-        Err(err) => Err(AwsError::from_sdk("DeleteLogGroup", err)),
-    }
+    let result = logs.delete_log_group().log_group_name(&names.log_group).send().await;
+    super::deleted("DeleteLogGroup", result, |e| e.is_resource_not_found_exception())
 }
 
 #[cfg(test)]

@@ -113,6 +113,15 @@ pub enum AwsError {
         /// Its name.
         name: String,
     },
+    /// A plan asked a resource for a change that is not its own: a fault in
+    /// the planner, never in AWS.
+    #[error("internal error: the plan asks the {resource} for '{change}', which it cannot apply")]
+    NotApplicable {
+        /// The resource.
+        resource: &'static str,
+        /// The change.
+        change: String,
+    },
     /// Any other failure.
     #[error("{operation} failed: {message}")]
     Call {
@@ -165,6 +174,24 @@ impl AwsError {
     }
 }
 
+/// A delete's answer: `Ok(true)` deleted, `Ok(false)` already gone (the
+/// service said so, as `gone` recognises), or the failure of `operation`.
+pub fn deleted<O, E, R>(
+    operation: &'static str,
+    result: Result<O, SdkError<E, R>>,
+    gone: impl FnOnce(&E) -> bool,
+) -> Result<bool, AwsError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().is_some_and(gone) => Ok(false),
+        Err(err) => Err(AwsError::from_sdk(operation, err)),
+    }
+}
+
 /// The SDK error's service code, if the service answered.
 pub fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
     err.code()
@@ -204,13 +231,7 @@ mod tests {
             )
         });
         let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, [&denied]);
-        let account = Account {
-            id: "123456789012".into(),
-            region: "us-east-1".into(),
-        };
-        let err = role::observe(&iam, &Names::new("ddns", &account).unwrap())
-            .await
-            .unwrap_err();
+        let err = role::observe(&iam, &Names::example("ddns")).await.unwrap_err();
         assert!(
             matches!(
                 err,

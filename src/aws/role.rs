@@ -188,25 +188,17 @@ pub async fn delete(iam: &Client, names: &Names) -> Result<bool, AwsError> {
         Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => {}
         Err(err) => return Err(AwsError::from_sdk("DeleteRolePolicy", err)),
     }
-    match iam.delete_role().role_name(&names.role).send().await {
-        Ok(_) => Ok(true),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => Ok(false),
-        Err(err) => Err(AwsError::from_sdk("DeleteRole", err)),
-    }
+    let result = iam.delete_role().role_name(&names.role).send().await;
+    super::deleted("DeleteRole", result, |e| e.is_no_such_entity_exception())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Account;
 
     #[test]
     fn policy_is_scoped_to_the_stack() {
-        let account = Account {
-            id: "123456789012".into(),
-            region: "us-east-1".into(),
-        };
-        let names = Names::new("home", &account).unwrap();
+        let names = Names::example("home");
         let zones: BTreeSet<String> = ["Z1".to_owned(), "Z2".to_owned()].into();
         let desired = Desired::new(&names, "config.json", &zones);
         let text = desired.policy.to_string();

@@ -107,9 +107,9 @@ pub async fn apply(apigateway: &Client, api_id: &str, desired: &Desired, action:
                     .map_err(AwsError::on("UpdateStage"))?;
             }
             other => {
-                return Err(AwsError::Call {
-                    operation: "deploy",
-                    message: format!("a stage cannot apply {other}"),
+                return Err(AwsError::NotApplicable {
+                    resource: "stage",
+                    change: other.to_string(),
                 });
             }
         }

@@ -279,6 +279,90 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{n}", std::process::id())
 }
 
+/// An S3 client for `sdk`, path-style as moto on loopback needs.
+pub fn s3_client(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build())
+}
+
+/// Creates a hosted zone with a unique name; returns its id (without
+/// `/hostedzone/`) and its name (with the trailing dot).
+pub async fn create_zone(route53: &aws_sdk_route53::Client) -> (String, String) {
+    let name = format!("{}.test.", unique("zone"));
+    let created = route53
+        .create_hosted_zone()
+        .name(&name)
+        .caller_reference(unique("ref"))
+        .send()
+        .await
+        .expect("create zone");
+    let id = created
+        .hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    (id, name)
+}
+
+/// The values of `name`'s record of type `kind` ("A" or "AAAA") in a zone.
+pub async fn record(route53: &aws_sdk_route53::Client, zone_id: &str, name: &str, kind: &str) -> Vec<String> {
+    let out = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(name)
+        .start_record_type(RrType::from(kind))
+        .max_items(1)
+        .send()
+        .await
+        .expect("list records");
+    out.resource_record_sets()
+        .iter()
+        .filter(|s| s.name().eq_ignore_ascii_case(name) && s.r#type().as_str() == kind)
+        .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_owned()))
+        .collect()
+}
+
+/// A seed-format config entry for a host of type `kind` in `zone_id`.
+pub fn host_entry(zone_id: &str, kind: &str, secret: &str, allow_private_addresses: bool) -> Value {
+    json!({
+        "aws_region": REGION,
+        "route_53_zone_id": zone_id,
+        "route_53_record_ttl": 60,
+        "route_53_record_type": kind,
+        "shared_secret": secret,
+        "allow_private_addresses": allow_private_addresses,
+    })
+}
+
+/// The names ddns-ctl gives a stack's resources in moto's account, written
+/// out independently of the code under test so that a change there shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackNames {
+    /// The config bucket.
+    pub bucket: String,
+    /// The function's role.
+    pub role: String,
+    /// The function.
+    pub function: String,
+    /// The function's log group.
+    pub log_group: String,
+}
+
+impl StackNames {
+    /// The names for stack `stack` in moto's account, in [`REGION`].
+    pub fn new(stack: &str) -> Self {
+        Self {
+            bucket: format!("ddns-ctl-{stack}-{ACCOUNT}-{REGION}"),
+            role: format!("ddns-ctl-{stack}-{REGION}"),
+            function: format!("ddns-ctl-{stack}"),
+            log_group: format!("/aws/lambda/ddns-ctl-{stack}"),
+        }
+    }
+}
+
+/// moto's account id.
+pub const ACCOUNT: &str = "123456789012";
+
 /// A bucket and a hosted zone of a test's own.
 pub struct Fixture {
     /// The moto server.
@@ -302,24 +386,11 @@ impl Fixture {
     pub async fn new() -> Self {
         let moto = moto();
         let sdk = moto.sdk_config().await;
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+        let s3 = s3_client(&sdk);
         let route53 = aws_sdk_route53::Client::new(&sdk);
         let bucket = unique("ddns-test");
         s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
-        let zone = format!("{}.test.", unique("zone"));
-        let created = route53
-            .create_hosted_zone()
-            .name(&zone)
-            .caller_reference(unique("ref"))
-            .send()
-            .await
-            .expect("create zone");
-        let zone_id = created
-            .hosted_zone()
-            .expect("zone")
-            .id()
-            .trim_start_matches("/hostedzone/")
-            .to_owned();
+        let (zone_id, zone) = create_zone(&route53).await;
         Self {
             moto,
             sdk,
@@ -339,14 +410,7 @@ impl Fixture {
     /// A seed-format entry for a host in this zone. Loopback tests need
     /// `allow_private_addresses`, so it is on unless `extra` says otherwise.
     pub fn entry(&self, kind: &str, secret: &str, extra: Value) -> Value {
-        let mut entry = json!({
-            "aws_region": REGION,
-            "route_53_zone_id": self.zone_id,
-            "route_53_record_ttl": 60,
-            "route_53_record_type": kind,
-            "shared_secret": secret,
-            "allow_private_addresses": true,
-        });
+        let mut entry = host_entry(&self.zone_id, kind, secret, true);
         if let (Some(entry), Value::Object(extra)) = (entry.as_object_mut(), extra) {
             entry.extend(extra);
         }
@@ -388,21 +452,7 @@ impl Fixture {
 
     /// The values of `name`'s record of type `kind` ("A" or "AAAA").
     pub async fn record(&self, name: &str, kind: &str) -> Vec<String> {
-        let out = self
-            .route53
-            .list_resource_record_sets()
-            .hosted_zone_id(&self.zone_id)
-            .start_record_name(name)
-            .start_record_type(RrType::from(kind))
-            .max_items(1)
-            .send()
-            .await
-            .expect("list records");
-        out.resource_record_sets()
-            .iter()
-            .filter(|s| s.name().eq_ignore_ascii_case(name) && s.r#type().as_str() == kind)
-            .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_owned()))
-            .collect()
+        record(&self.route53, &self.zone_id, name, kind).await
     }
 
     /// Every record set in the zone, as (name, type, values), to prove a

@@ -9,10 +9,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
 use aws_config::SdkConfig;
-use ddns_testkit::{Moto, REGION, unique};
+use ddns_testkit::{Moto, unique};
 use serde_json::Value;
-
-pub const ACCOUNT: &str = "123456789012";
 
 /// A deployable package: a zip with an executable `bootstrap`.
 pub fn package(dir: &std::path::Path, mode: u32) -> PathBuf {
@@ -75,14 +73,21 @@ impl<'m> Stack<'m> {
         out
     }
 
+    /// The names of the stack's resources.
+    pub fn names(&self) -> ddns_testkit::StackNames {
+        ddns_testkit::StackNames::new(&self.name)
+    }
     pub fn bucket(&self) -> String {
-        format!("ddns-ctl-{}-{ACCOUNT}-{REGION}", self.name)
+        self.names().bucket
     }
     pub fn role(&self) -> String {
-        format!("ddns-ctl-{}-{REGION}", self.name)
+        self.names().role
     }
     pub fn function(&self) -> String {
-        format!("ddns-ctl-{}", self.name)
+        self.names().function
+    }
+    pub fn log_group(&self) -> String {
+        self.names().log_group
     }
 }
 
@@ -92,6 +97,7 @@ pub struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     pub apigateway: aws_sdk_apigateway::Client,
     pub route53: aws_sdk_route53::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl Aws {
@@ -99,30 +105,16 @@ impl Aws {
         let sdk: SdkConfig = moto.sdk_config().await;
         Self {
             iam: aws_sdk_iam::Client::new(&sdk),
-            s3: aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build()),
+            s3: ddns_testkit::s3_client(&sdk),
             lambda: aws_sdk_lambda::Client::new(&sdk),
             apigateway: aws_sdk_apigateway::Client::new(&sdk),
             route53: aws_sdk_route53::Client::new(&sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
         }
     }
 
     pub async fn zone(&self) -> (String, String) {
-        let name = format!("{}.test.", unique("zone"));
-        let out = self
-            .route53
-            .create_hosted_zone()
-            .name(&name)
-            .caller_reference(unique("ref"))
-            .send()
-            .await
-            .unwrap();
-        let id = out
-            .hosted_zone()
-            .unwrap()
-            .id()
-            .trim_start_matches("/hostedzone/")
-            .to_owned();
-        (id, name)
+        ddns_testkit::create_zone(&self.route53).await
     }
 
     /// The stack role's inline policy.
@@ -148,6 +140,46 @@ impl Aws {
             .send()
             .await
             .unwrap();
+    }
+
+    /// The stack's log group's retention and tags, if it exists.
+    pub async fn log_group(
+        &self,
+        stack: &Stack<'_>,
+    ) -> Option<(Option<i32>, std::collections::HashMap<String, String>)> {
+        let name = stack.log_group();
+        let groups = self
+            .logs
+            .describe_log_groups()
+            .log_group_name_prefix(&name)
+            .send()
+            .await
+            .unwrap();
+        let group = groups
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name.as_str()))?;
+        let tags = self
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(group.log_group_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        Some((group.retention_in_days(), tags.tags().cloned().unwrap_or_default()))
+    }
+
+    /// The stack's function, if it exists.
+    pub async fn function(
+        &self,
+        stack: &Stack<'_>,
+    ) -> Option<aws_sdk_lambda::operation::get_function::GetFunctionOutput> {
+        self.lambda
+            .get_function()
+            .function_name(stack.function())
+            .send()
+            .await
+            .ok()
     }
 
     pub async fn api_ids(&self, stack: &str) -> Vec<String> {
@@ -196,16 +228,7 @@ impl Serve {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let addr = loop {
-            if let Ok(addr) = std::fs::read_to_string(&ready)
-                && !addr.is_empty()
-            {
-                break addr;
-            }
-            assert!(Instant::now() < deadline, "serve did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let addr = wait_for_address(&ready, || "serve did not start".to_owned());
         Self { child, addr }
     }
 
@@ -280,6 +303,80 @@ fn forward(mut client: std::net::TcpStream, upstream: &str, client_ip: &str) {
     client.write_all(&reply).unwrap();
 }
 
+/// The address `serve --ready-file` writes once it listens; `why` says
+/// what went wrong if it never does.
+pub fn wait_for_address(ready: &std::path::Path, why: impl Fn() -> String) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(addr) = std::fs::read_to_string(ready)
+            && !addr.is_empty()
+        {
+            return addr;
+        }
+        assert!(Instant::now() < deadline, "{}", why());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `ddns-ctl ARGS` for the stack and checks that it fails (exit 1) with
+/// `message` on stderr.
+pub fn refused(stack: &Stack<'_>, args: &[&str], message: &str) {
+    let out = stack.cli().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(stderr.contains(message), "{args:?} should say {message:?}: {stderr}");
+}
+
+/// The config object's ETag.
+pub async fn config_etag(aws: &Aws, stack: &Stack<'_>) -> String {
+    let head = aws
+        .s3
+        .head_object()
+        .bucket(stack.bucket())
+        .key("config.json")
+        .send()
+        .await
+        .unwrap();
+    head.e_tag().expect("an ETag").to_owned()
+}
+
+/// The function's resource policy (its invoke permissions).
+pub async fn function_policy(aws: &Aws, stack: &Stack<'_>) -> Value {
+    let out = aws
+        .lambda
+        .get_policy()
+        .function_name(stack.function())
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(out.policy().unwrap()).unwrap()
+}
+
+/// The stack role's Route53 statement: the zones whose records it may change.
+pub fn zones_in(policy: &Value) -> Value {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "HostRecords")
+        .map(|s| s["Resource"].clone())
+        .unwrap_or(Value::Null)
+}
+
+/// The `*/*` throttling of stage `prod` of API `api_id`: (rate, burst).
+pub async fn throttling(aws: &Aws, api_id: &str) -> (f64, i32) {
+    let stage = aws
+        .apigateway
+        .get_stage()
+        .rest_api_id(api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let all = &stage.method_settings().unwrap()["*/*"];
+    (all.throttling_rate_limit(), all.throttling_burst_limit())
+}
+
 /// A stack deployed on the shared moto with one hosted zone of its own.
 pub async fn deployed() -> (Stack<'static>, Aws, String, String) {
     let moto = ddns_testkit::moto();
@@ -290,12 +387,9 @@ pub async fn deployed() -> (Stack<'static>, Aws, String, String) {
     (stack, aws, zone_id, zone)
 }
 
-/// A seed-format config entry for a host in `zone_id`.
+/// A seed-format A host in `zone_id`.
 pub fn host_entry(zone_id: &str, secret: &str, allow_private: bool) -> Value {
-    serde_json::json!({
-        "aws_region": REGION, "route_53_zone_id": zone_id, "route_53_record_ttl": 60,
-        "route_53_record_type": "A", "shared_secret": secret, "allow_private_addresses": allow_private
-    })
+    ddns_testkit::host_entry(zone_id, "A", secret, allow_private)
 }
 
 /// The config object as JSON.
@@ -313,18 +407,7 @@ pub async fn config(aws: &Aws, stack: &Stack<'_>) -> Value {
 
 /// The values of `name`'s record of type `kind`.
 pub async fn record(aws: &Aws, zone_id: &str, name: &str, kind: &str) -> Vec<String> {
-    let out = aws
-        .route53
-        .list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .send()
-        .await
-        .unwrap();
-    out.resource_record_sets()
-        .iter()
-        .filter(|s| s.name() == name && s.r#type().as_str() == kind)
-        .flat_map(|s| s.resource_records().iter().map(|r| r.value().to_owned()))
-        .collect()
+    ddns_testkit::record(&aws.route53, zone_id, name, kind).await
 }
 
 /// The stack's `status --output json`, with its exit code.
