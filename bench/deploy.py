@@ -19,13 +19,15 @@ from service import Moto
 
 def classify(call):
     body = call.get("body") or ""
-    try:
-        body = base64.b64decode(body).decode()
-    except Exception:
-        pass
+    if call.get("body_encoded"):
+        body = base64.b64decode(body).decode(errors="replace")
+    # Query-protocol services (IAM, STS) name the action in the body,
+    # JSON-protocol ones (CloudWatch Logs) in X-Amz-Target.
     action = next((p[len("Action="):] for p in body.split("&") if p.startswith("Action=")), None)
+    target = next((v for k, v in (call.get("headers") or {}).items() if k.lower() == "x-amz-target"), None)
+    action = action or (target.rsplit(".", 1)[-1] if target else None)
     if action:
-        return "read" if action.startswith(("Get", "List")) else "write"
+        return "read" if action.startswith(("Get", "List", "Describe")) else "write"
     return "read" if call["method"] in ("GET", "HEAD") else "write"
 
 
@@ -56,13 +58,16 @@ def main():
     args = parser.parse_args()
 
     moto = Moto(args.python)
-    results = {"fresh": [], "noop": [], "teardown": []}
+    results = {"fresh": [], "noop": [], "dry_run_unbuilt": [], "teardown": []}
     try:
         for i in range(args.runs):
             stack = f"bench{i}"
             deploy = ["deploy", "--yes", "--handler-zip", args.zip]
             results["fresh"].append(run(moto, args.binary, deploy, stack))
             results["noop"].append(run(moto, args.binary, deploy, stack))
+            # No --handler-zip: the plan says the code will be rebuilt and
+            # compared, and nothing is built.
+            results["dry_run_unbuilt"].append(run(moto, args.binary, ["deploy", "--dry-run"], stack))
             results["teardown"].append(run(moto, args.binary, ["teardown", "--yes"], stack))
     finally:
         moto.stop()

@@ -2,11 +2,14 @@
 //! list its versions and restore one. Writes are conditional, like every
 //! config rewrite.
 
+use std::fmt;
+
 use anyhow::Context as _;
 use ddns_handler::config::Config;
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Session, print};
+use super::{Session, render};
 use crate::aws::config::ChangeError;
 use crate::cli::{ConfigCommand, GlobalArgs};
 
@@ -45,6 +48,68 @@ pub fn merge(config: &mut Config, incoming: &Config, overwrite: bool) -> ImportR
     report
 }
 
+/// `config import`'s outcome.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Imported {
+    #[serde(skip)]
+    file: String,
+    #[serde(skip)]
+    overwrite: bool,
+    report: ImportReport,
+}
+
+impl fmt::Display for Imported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = &self.report;
+        write!(
+            f,
+            "Imported {}: {} added, {} unchanged, {} conflicting",
+            self.file,
+            report.added.len(),
+            report.unchanged.len(),
+            report.conflicts.len()
+        )?;
+        f.write_str(if self.overwrite {
+            " (overwritten).\n"
+        } else {
+            " (kept as they were; --overwrite replaces them).\n"
+        })?;
+        for host in &report.conflicts {
+            writeln!(f, "  conflict: {host}")?;
+        }
+        Ok(())
+    }
+}
+
+/// `config history`: every version, newest first.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct History(Vec<crate::aws::config::Version>);
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{:<36} {:<22} {:>7}", "VERSION", "WRITTEN", "BYTES")?;
+        for v in &self.0 {
+            let current = if v.latest { "  (current)" } else { "" };
+            writeln!(f, "{:<36} {:<22} {:>7}{current}", v.id, v.modified, v.size)?;
+        }
+        Ok(())
+    }
+}
+
+/// `config restore`'s outcome.
+#[derive(Debug, Serialize)]
+struct Restored {
+    restored: String,
+}
+
+impl fmt::Display for Restored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Version {} is current again (as a new version).", self.restored)
+    }
+}
+
 /// Runs a config subcommand.
 pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<()> {
     let session = Session::connect(global).await?;
@@ -58,22 +123,14 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
                 Config::from_slice(&text).with_context(|| format!("{} is not a valid config", file.display()))?;
             let report = object.update(|config| Ok(merge(config, &incoming, overwrite))).await?;
             session.sync_role(&key).await?;
-            let mut text = format!(
-                "Imported {}: {} added, {} unchanged, {} conflicting",
-                file.display(),
-                report.added.len(),
-                report.unchanged.len(),
-                report.conflicts.len()
+            render(
+                global.output,
+                &Imported {
+                    file: file.display().to_string(),
+                    overwrite,
+                    report,
+                },
             );
-            text.push_str(if overwrite {
-                " (overwritten).\n"
-            } else {
-                " (kept as they were; --overwrite replaces them).\n"
-            });
-            for host in &report.conflicts {
-                text.push_str(&format!("  conflict: {host}\n"));
-            }
-            print(global.output, &text, &json!(report));
         }
         ConfigCommand::Export { show_secrets } => {
             let config = object.current().await?;
@@ -87,18 +144,7 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
             println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
         }
         ConfigCommand::History => {
-            let versions = object.history().await?;
-            let mut text = format!("{:<36} {:<22} {:>7}\n", "VERSION", "WRITTEN", "BYTES");
-            for v in &versions {
-                text.push_str(&format!(
-                    "{:<36} {:<22} {:>7}{}\n",
-                    v.id,
-                    v.modified,
-                    v.size,
-                    if v.latest { "  (current)" } else { "" }
-                ));
-            }
-            print(global.output, &text, &json!(versions));
+            render(global.output, &History(object.history().await?));
         }
         ConfigCommand::Restore { version_id: version } => {
             object.restore(&version).await.map_err(|e| match e {
@@ -106,11 +152,7 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
                 other => other.into(),
             })?;
             session.sync_role(&key).await?;
-            print(
-                global.output,
-                &format!("Version {version} is current again (as a new version).\n"),
-                &json!({ "restored": version }),
-            );
+            render(global.output, &Restored { restored: version });
         }
     }
     Ok(())

@@ -12,7 +12,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::{Session, print, render};
+use super::{Session, render};
 use crate::aws::config::ChangeError;
 use crate::aws::{api, zone};
 use crate::cli::{GlobalArgs, HostAddArgs, HostCommand};
@@ -194,25 +194,62 @@ async fn list(global: &GlobalArgs, session: &Session, key: &str) -> anyhow::Resu
     for host in config.hosts() {
         rows.push(describe(&dns, host.name, host.config, false).await);
     }
-    let mut text = format!(
-        "{:<40} {:<24} {:<5} {:>6}  {}\n",
-        "HOST", "ZONE", "TYPE", "TTL", "CURRENT"
-    );
-    for row in &rows {
-        text.push_str(&format!(
-            "{:<40} {:<24} {:<5} {:>6}  {}\n",
-            row["host"].as_str().unwrap_or_default(),
-            row["zone_id"].as_str().unwrap_or_default(),
-            row["type"].as_str().unwrap_or_default(),
-            row["ttl"].as_i64().unwrap_or_default(),
-            records_text(row)
-        ));
-    }
-    if rows.is_empty() {
-        text = "No hosts yet: add one with `ddns-ctl host add HOST`.\n".to_owned();
-    }
-    print(global.output, &text, &Value::Array(rows));
+    render(global.output, &Listing(rows));
     Ok(())
+}
+
+/// `host list`: one row per host, as `describe` gives it.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Listing(Vec<Value>);
+
+impl fmt::Display for Listing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return writeln!(f, "No hosts yet: add one with `ddns-ctl host add HOST`.");
+        }
+        writeln!(f, "{:<40} {:<24} {:<5} {:>6}  CURRENT", "HOST", "ZONE", "TYPE", "TTL")?;
+        for row in &self.0 {
+            writeln!(
+                f,
+                "{:<40} {:<24} {:<5} {:>6}  {}",
+                row["host"].as_str().unwrap_or_default(),
+                row["zone_id"].as_str().unwrap_or_default(),
+                row["type"].as_str().unwrap_or_default(),
+                row["ttl"].as_i64().unwrap_or_default(),
+                records_text(row)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// `host show`: one host, as `describe` gives it.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+struct Shown(Value);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = &self.0;
+        let private = match host["allow_private_addresses"].as_bool() {
+            Some(true) => "allowed",
+            _ => "refused",
+        };
+        writeln!(
+            f,
+            "{}\n  zone     {}\n  type     {}\n  ttl      {}\n  current  {}\n  private  {private}",
+            host["host"].as_str().unwrap_or_default(),
+            host["zone_id"].as_str().unwrap_or_default(),
+            host["type"].as_str().unwrap_or_default(),
+            host["ttl"].as_i64().unwrap_or_default(),
+            records_text(host),
+        )?;
+        match host["secret"].as_str() {
+            Some(secret) => writeln!(f, "  secret   {secret}"),
+            None => writeln!(f, "  secret   (hidden; --show-secret prints it)"),
+        }
+    }
 }
 
 async fn show(global: &GlobalArgs, session: &Session, key: &str, name: &str, show_secret: bool) -> anyhow::Result<()> {
@@ -222,24 +259,7 @@ async fn show(global: &GlobalArgs, session: &Session, key: &str, name: &str, sho
         .with_context(|| format!("{name} is not a host of stack {}", session.names.stack))?;
     let dns = Dns::new(session.clients.route53.clone());
     let value = describe(&dns, host.name, host.config, show_secret).await;
-    let mut text = format!(
-        "{}\n  zone     {}\n  type     {}\n  ttl      {}\n  current  {}\n  private  {}\n",
-        host.name,
-        host.config.zone_id(),
-        host.config.route_53_record_type,
-        host.config.route_53_record_ttl,
-        records_text(&value),
-        if host.config.allow_private_addresses {
-            "allowed"
-        } else {
-            "refused"
-        },
-    );
-    text.push_str(&match show_secret {
-        true => format!("  secret   {}\n", host.config.shared_secret.expose()),
-        false => "  secret   (hidden; --show-secret prints it)\n".to_owned(),
-    });
-    print(global.output, &text, &value);
+    render(global.output, &Shown(value));
     Ok(())
 }
 
@@ -264,20 +284,78 @@ async fn remove(
     if delete_records {
         deleted = zone::delete_address_records(&session.clients.route53, removed_host.zone_id(), &removed_name).await?;
     }
-    let text = match (delete_records, deleted.is_empty()) {
-        (false, _) => format!("Removed {removed_name}; its DNS records were left as they are.\n"),
-        (true, true) => format!("Removed {removed_name}; it had no A or AAAA records.\n"),
-        (true, false) => format!(
-            "Removed {removed_name} and deleted its {} record(s).\n",
-            deleted.join(" and ")
-        ),
-    };
-    print(
+    render(
         global.output,
-        &text,
-        &json!({ "removed": removed_name, "deleted_records": deleted }),
+        &Removed {
+            removed: removed_name,
+            delete_records,
+            deleted_records: deleted,
+        },
     );
     Ok(())
+}
+
+/// A host that was removed.
+#[derive(Debug, Serialize)]
+struct Removed {
+    /// The host.
+    removed: String,
+    /// Whether its records were to be deleted too.
+    #[serde(skip)]
+    delete_records: bool,
+    /// The record types deleted.
+    deleted_records: Vec<String>,
+}
+
+impl fmt::Display for Removed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let host = &self.removed;
+        match (self.delete_records, self.deleted_records.is_empty()) {
+            (false, _) => writeln!(f, "Removed {host}; its DNS records were left as they are."),
+            (true, true) => writeln!(f, "Removed {host}; it had no A or AAAA records."),
+            (true, false) => writeln!(
+                f,
+                "Removed {host} and deleted its {} record(s).",
+                self.deleted_records.join(" and ")
+            ),
+        }
+    }
+}
+
+/// A host's new secret, shown once.
+#[derive(Debug, Serialize)]
+struct Rotated {
+    host: String,
+    secret: String,
+}
+
+impl fmt::Display for Rotated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "New secret for {}, shown this once; the old one stops working within seconds:\n  {}",
+            self.host, self.secret
+        )
+    }
+}
+
+/// A host's changed settings.
+#[derive(Debug, Serialize)]
+struct Changed {
+    host: String,
+    #[serde(rename = "type")]
+    record_type: RecordKind,
+    ttl: i64,
+}
+
+impl fmt::Display for Changed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{}: type {}, TTL {} (applied with its next update).",
+            self.host, self.record_type, self.ttl
+        )
+    }
 }
 
 async fn rotate(global: &GlobalArgs, session: &Session, key: &str, name: &str) -> anyhow::Result<()> {
@@ -292,9 +370,7 @@ async fn rotate(global: &GlobalArgs, session: &Session, key: &str, name: &str) -
             Ok(config.host(name).map(|h| h.name.to_owned()).unwrap_or_default())
         })
         .await?;
-    let text =
-        format!("New secret for {host}, shown this once; the old one stops working within seconds:\n  {secret}\n");
-    print(global.output, &text, &json!({ "host": host, "secret": secret }));
+    render(global.output, &Rotated { host, secret });
     Ok(())
 }
 
@@ -326,14 +402,13 @@ async fn set(
             Ok((config.host(name).map(|h| h.name.to_owned()).unwrap_or_default(), entry))
         })
         .await?;
-    let text = format!(
-        "{host}: type {}, TTL {} (applied with its next update).\n",
-        entry.route_53_record_type, entry.route_53_record_ttl
-    );
-    print(
+    render(
         global.output,
-        &text,
-        &json!({ "host": host, "type": entry.route_53_record_type, "ttl": entry.route_53_record_ttl }),
+        &Changed {
+            host,
+            record_type: entry.route_53_record_type,
+            ttl: entry.route_53_record_ttl,
+        },
     );
     Ok(())
 }

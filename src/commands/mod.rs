@@ -172,11 +172,3 @@ pub fn confirm(question: &str, flag: &str) -> anyhow::Result<bool> {
         .interact()
         .context("cannot read the answer")
 }
-
-/// Prints `value` as JSON, or `text` for people.
-pub fn print(format: OutputFormat, text: &str, value: &serde_json::Value) {
-    match format {
-        OutputFormat::Text => print!("{text}"),
-        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(value).unwrap_or_default()),
-    }
-}
