@@ -208,7 +208,7 @@ pub struct Found {
 
 /// Finds what teardown may delete. Everything is looked at before anything
 /// is deleted, so that a refusal halfway (a denied read) deletes nothing.
-pub async fn find(clients: &Clients, names: &Names, key: &str) -> Result<Found, AwsError> {
+pub async fn find(clients: &Clients, names: &Names) -> Result<Found, AwsError> {
     let mut found = Found::default();
     let mut ours = |seen: Result<bool, AwsError>| match seen {
         Ok(present) => Ok(present),
@@ -218,9 +218,17 @@ pub async fn find(clients: &Clients, names: &Names, key: &str) -> Result<Found, 
         }
         Err(err) => Err(err),
     };
-    let function = ours(function::observe(&clients.lambda, names).await.map(|f| f.is_some()))?;
+    let observed = function::observe(&clients.lambda, names).await;
+    // The config the function reads: a config that does not parse is still
+    // the stack's to delete, and this is where it would fail to.
+    let key = match &observed {
+        Ok(Some(f)) => f.environment.get(ddns_handler::service::env::KEY).cloned(),
+        _ => None,
+    }
+    .unwrap_or_else(|| crate::model::DEFAULT_KEY.to_owned());
+    let function = ours(observed.map(|f| f.is_some()))?;
     let bucket =
-        ours(bucket::observe(&clients.s3, names, key).await.map(|b| b.is_some())).or_else(|err| match err {
+        ours(bucket::observe(&clients.s3, names, &key).await.map(|b| b.is_some())).or_else(|err| match err {
             // A config that does not parse is still ours to delete.
             AwsError::Call {
                 operation: "GetObject", ..

@@ -39,8 +39,7 @@ pub async fn run(global: &GlobalArgs, args: TeardownArgs) -> anyhow::Result<Torn
     progress.step("Finding the stack's resources");
     let session = Session::connect(global).await?;
     let (names, clients) = (&session.names, &session.clients);
-    let key = session.config_key().await;
-    let found = stack::find(clients, names, &key).await?;
+    let found = stack::find(clients, names).await?;
     progress.finish();
     for note in &found.skipped {
         eprintln!("note: {note}; leaving it alone");
