@@ -11,22 +11,44 @@ use common::{Aws, Serve, Stack, deployed, record};
 use predicates::prelude::*;
 use serde_json::Value;
 
+/// A secret with every character that means something to a shell, cron,
+/// systemd, ddclient or libconfuse, as a passphrase manager may produce.
+const HOSTILE: &str = r#"it's "a" $(touch PWNED) `x` %d \ ;|&<>*?~#!{}[]"#;
+
 /// Adds a host that may publish loopback addresses; returns its secret.
 fn add_host(stack: &Stack<'_>, host: &str, kind: &str) -> String {
-    let out = stack
-        .cli()
-        .args([
-            "--output",
-            "json",
-            "host",
-            "add",
-            host,
-            "--allow-private-addresses",
-            "--type",
-            kind,
-        ])
-        .output()
+    add_host_with(stack, host, kind, None)
+}
+
+/// As [`add_host`], with the secret given on standard input.
+fn add_host_with(stack: &Stack<'_>, host: &str, kind: &str, secret: Option<&str>) -> String {
+    use std::io::Write as _;
+    let mut cmd = stack.cli();
+    cmd.args([
+        "--output",
+        "json",
+        "host",
+        "add",
+        host,
+        "--allow-private-addresses",
+        "--type",
+        kind,
+    ]);
+    if secret.is_some() {
+        cmd.arg("--secret-stdin");
+    }
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    if let Some(secret) = secret {
+        writeln!(stdin, "{secret}").unwrap();
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let added: Value = serde_json::from_slice(&out.stdout).unwrap();
     added["secret"].as_str().unwrap().to_owned()
@@ -134,14 +156,25 @@ async fn ddns_ctl_update_speaks_both_protocols() {
 }
 
 /// Runs a real dyndns2 client, configured from `client-config --format
-/// FORMAT` written to a file, and checks that it set the host's A record.
-async fn real_client_updates_a_host(format: &str, run: impl FnOnce(&std::path::Path, &std::path::Path) -> Command) {
+/// FORMAT` written to a file, and checks that it set the host's A record:
+/// once with a generated secret, once with a hostile one.
+async fn real_client_updates_a_host(format: &str, run: impl Fn(&std::path::Path, &std::path::Path) -> Command) {
+    for secret in [None, Some(HOSTILE)] {
+        real_client_run(format, secret, &run).await;
+    }
+}
+
+async fn real_client_run(
+    format: &str,
+    secret: Option<&str>,
+    run: &impl Fn(&std::path::Path, &std::path::Path) -> Command,
+) {
     if Command::new(format).arg("--version").output().is_err() {
         panic!("{format} is not installed: run scripts/bootstrap.sh");
     }
     let (stack, aws, zone_id, zone) = deployed().await;
     let host = format!("{format}.{zone}");
-    add_host(&stack, &host, "A");
+    add_host_with(&stack, &host, "A", secret);
     reset(&aws, &zone_id, &host).await;
     let serve = Serve::start(&stack);
     let conf = stack.dir.join(format!("{format}.conf"));
@@ -155,8 +188,110 @@ async fn real_client_updates_a_host(format: &str, run: impl FnOnce(&std::path::P
     assert_eq!(
         record(&aws, &zone_id, &host, "A").await,
         ["127.0.0.1"],
-        "{format} said:\n{log}"
+        "{format} with secret {secret:?} said:\n{log}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_secrets_stay_data_in_every_shell_setup() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("quote.{zone}");
+    assert_eq!(add_host_with(&stack, &host, "A", Some(HOSTILE)), HOSTILE);
+    reset(&aws, &zone_id, &host).await;
+    let serve = Serve::start(&stack);
+    let home = stack.dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let sh = |script: &str| {
+        Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .current_dir(&home)
+            .env("HOME", &home)
+            .output()
+            .unwrap()
+    };
+
+    // The script, run for real: it proves the secret, and runs nothing in it.
+    let script = client_config(&stack, &host, "sh", &serve);
+    assert!(Command::new("sh").args(["-n", "-c", &script]).status().unwrap().success());
+    let out = sh(&script);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"]);
+
+    // cron: the line that stores the secret stores exactly it, and the cron
+    // line passes each value as one argument (cron turns \% into %).
+    let cron = client_config(&stack, &host, "cron", &serve);
+    let store = cron
+        .lines()
+        .find_map(|l| l.strip_prefix("#   mkdir"))
+        .map(|l| format!("mkdir{l}"))
+        .unwrap();
+    assert!(sh(&store).status.success());
+    let stored = home.join(format!(".config/ddns-ctl/{}.secret", host.trim_end_matches('.')));
+    assert_eq!(std::fs::read_to_string(&stored).unwrap(), format!("{HOSTILE}\n"));
+    let line = cron.lines().find_map(|l| l.strip_prefix("*/5 * * * * ")).unwrap();
+    let words = sh(&format!(
+        "ddns_ctl() {{ printf '%s\\n' \"$@\"; }}; {}",
+        line.replacen("ddns-ctl", "ddns_ctl", 1).replace(r"\%", "%")
+    ));
+    let words = String::from_utf8(words.stdout).unwrap();
+    let expected_file = stored.display().to_string();
+    assert_eq!(
+        words.lines().collect::<Vec<_>>(),
+        [
+            "update",
+            "--url",
+            &serve.url(),
+            "--hostname",
+            &host,
+            "--secret-file",
+            &expected_file,
+            "--dual"
+        ]
+    );
+
+    // systemd: the line that stores the secret stores exactly it.
+    let unit = client_config(&stack, &host, "systemd", &serve);
+    let etc = stack.dir.join("etc");
+    let store = unit
+        .lines()
+        .find(|l| l.starts_with("(umask 077"))
+        .unwrap()
+        .replace("/etc/ddns-ctl", &etc.display().to_string());
+    std::fs::create_dir_all(&etc).unwrap();
+    assert!(sh(&store).status.success());
+    let stored = etc.join(format!("{}.secret", host.trim_end_matches('.')));
+    assert_eq!(std::fs::read_to_string(stored).unwrap(), format!("{HOSTILE}\n"));
+
+    // systemd accepts the unit as written (it fails on unbalanced quoting).
+    let service: String = unit
+        .lines()
+        .skip_while(|l| !l.starts_with("# 2."))
+        .skip(1)
+        .take_while(|l| !l.starts_with("# 3."))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let service_file = stack.dir.join("ddns-quote.service");
+    std::fs::write(&service_file, &service).unwrap();
+    let verify = Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&service_file)
+        .output()
+        .expect("systemd-analyze (Debian's systemd package)");
+    assert!(
+        verify.status.success(),
+        "{}{service}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    // OpenWrt's UCI quotes as the shell does.
+    let uci = client_config(&stack, &host, "openwrt", &serve);
+    let password = uci.lines().find_map(|l| l.trim().strip_prefix("option password ")).unwrap();
+    let out = sh(&format!("printf %s {password}"));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), HOSTILE);
+
+    // Nothing in the secret ran anywhere.
+    assert!(!home.join("PWNED").exists() && !stack.dir.join("PWNED").exists());
 }
 
 #[tokio::test(flavor = "multi_thread")]

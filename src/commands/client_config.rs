@@ -2,6 +2,7 @@
 //! `templates/clients/` with the stack's endpoint and the host's secret.
 
 use anyhow::Context as _;
+use ddns_handler::hostname::Hostname;
 
 use super::Session;
 use crate::aws::api;
@@ -22,11 +23,92 @@ fn template(format: ClientFormat) -> &'static str {
     }
 }
 
+/// How a value is written where a template puts it: `{{name}}` is a value
+/// that is safe anywhere (the host name, the checked URL parts, flags);
+/// `{{name:QUOTING}}` is quoted for the syntax around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Quoting {
+    /// One POSIX shell word in single quotes (also UCI's syntax, which
+    /// quotes the same way).
+    Sh,
+    /// ddclient's `password=` value: ddclient takes everything between the
+    /// first and the last single quote of the line as it is, with no escapes.
+    Ddclient,
+    /// A shell word in a crontab line, where `%` means a newline unless
+    /// escaped.
+    Cron,
+    /// One argument of a systemd `Exec*=` line: double quotes with C-style
+    /// escapes, `%` and `$` doubled (specifiers and variables).
+    Systemd,
+    /// A libconfuse string (inadyn): double quotes with backslash escapes.
+    Confuse,
+}
+
+impl Quoting {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name {
+            "sh" => Self::Sh,
+            "ddclient" => Self::Ddclient,
+            "cron" => Self::Cron,
+            "systemd" => Self::Systemd,
+            "confuse" => Self::Confuse,
+            _ => return None,
+        })
+    }
+
+    fn quote(self, value: &str) -> String {
+        match self {
+            Self::Sh => format!("'{}'", value.replace('\'', r"'\''")),
+            Self::Ddclient => format!("'{value}'"),
+            Self::Cron => Self::Sh.quote(value).replace('%', r"\%"),
+            Self::Systemd => {
+                let escaped = value
+                    .replace('\\', r"\\")
+                    .replace('"', r#"\""#)
+                    .replace('%', "%%")
+                    .replace('$', "$$");
+                format!("\"{escaped}\"")
+            }
+            Self::Confuse => format!("\"{}\"", value.replace('\\', r"\\").replace('"', r#"\""#)),
+        }
+    }
+}
+
+/// Why a setup cannot be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The endpoint is not a plain http(s) URL.
+    #[error("'{0}' is not a usable endpoint: give an http(s) URL with no user, query or fragment, whose path has only letters, digits and - . _ ~ /")]
+    Endpoint(String),
+    /// The host is not a host name.
+    #[error("'{0}' is not a host name")]
+    Host(String),
+    /// The secret cannot be written into a setup file.
+    #[error("the secret contains control characters, which no client setup can hold; rotate it with `ddns-ctl host rotate-secret`")]
+    Secret,
+}
+
 /// Fills a client template. `endpoint` is the stage URL with its trailing
 /// slash, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/prod/`.
-pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) -> anyhow::Result<String> {
-    let url = reqwest::Url::parse(endpoint).with_context(|| format!("'{endpoint}' is not a URL"))?;
-    let mut api_host = url.host_str().context("the endpoint has no host")?.to_owned();
+/// Every value is checked or quoted for the format, so that no host name,
+/// URL or secret can break out of the place it is written into.
+pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) -> Result<String, RenderError> {
+    let bad_endpoint = || RenderError::Endpoint(endpoint.to_owned());
+    let url = reqwest::Url::parse(endpoint).map_err(|_| bad_endpoint())?;
+    let plain_path = url
+        .path()
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+    if !matches!(url.scheme(), "http" | "https")
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !plain_path
+    {
+        return Err(bad_endpoint());
+    }
+    let mut api_host = url.host_str().ok_or_else(bad_endpoint)?.to_owned();
     if let Some(port) = url.port() {
         api_host.push_str(&format!(":{port}"));
     }
@@ -35,22 +117,50 @@ pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) ->
         stage_path.push('/');
     }
     let endpoint = format!("{}://{api_host}{stage_path}", url.scheme());
+    let host = Hostname::parse(host)
+        .map_err(|_| RenderError::Host(host.to_owned()))?
+        .to_string();
+    if secret.chars().any(char::is_control) {
+        return Err(RenderError::Secret);
+    }
     let https = url.scheme() == "https";
     let values = [
         ("endpoint", endpoint.as_str()),
         ("api_host", &api_host),
         ("stage_path", &stage_path),
-        ("host", host),
+        ("host", &host),
         ("host_file", host.trim_end_matches('.')),
         ("secret", secret),
         ("ssl", if https { "true" } else { "false" }),
         ("ssl_yes_no", if https { "yes" } else { "no" }),
     ];
-    let mut text = template(format).to_owned();
-    for (name, value) in values {
-        text = text.replace(&format!("{{{{{name}}}}}"), value);
+    Ok(fill(template(format), &values))
+}
+
+/// Replaces every `{{name}}` and `{{name:QUOTING}}` in `template`.
+fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find("}}") else { break };
+        let placeholder = &rest[start + 2..start + end];
+        let (name, quoting) = match placeholder.split_once(':') {
+            Some((name, quoting)) => (name, Quoting::parse(quoting)),
+            None => (placeholder, None),
+        };
+        match values.iter().find(|(n, _)| *n == name) {
+            Some((_, value)) => match quoting {
+                Some(quoting) => out.push_str(&quoting.quote(value)),
+                None => out.push_str(value),
+            },
+            // Left as it is, so the template tests see it.
+            None => out.push_str(&rest[start..start + end + 2]),
+        }
+        rest = &rest[start + end + 2..];
     }
-    Ok(text)
+    out.push_str(rest);
+    out
 }
 
 /// Prints the setup for `host`.
@@ -118,5 +228,76 @@ mod tests {
         .unwrap();
         assert!(text.contains("server=abc.example\nscript=/prod/nic/update"), "{text}");
         assert!(render(ClientFormat::Sh, "not a url", "h", "s").is_err());
+    }
+
+    /// A secret a passphrase manager may well produce, with every character
+    /// that means something to a shell, systemd, cron or libconfuse.
+    const HOSTILE: &str = r#"it's "a" $(touch PWNED) `x` %d \ ;|&<>*?~#!{}[]"#;
+
+    #[test]
+    fn every_quoting_keeps_hostile_values_data() {
+        assert_eq!(Quoting::Sh.quote("it's"), r"'it'\''s'");
+        assert_eq!(Quoting::Cron.quote("50%"), r"'50\%'");
+        assert_eq!(
+            Quoting::Systemd.quote(r#"a"b\c%d$e"#),
+            r#""a\"b\\c%%d$$e""#
+        );
+        assert_eq!(Quoting::Confuse.quote(r#"a"b\c"#), r#""a\"b\\c""#);
+        // The shell reads the quoted word back as exactly the value.
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {}", Quoting::Sh.quote(HOSTILE)))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), HOSTILE);
+    }
+
+    #[test]
+    fn hostile_values_never_reach_a_template_unquoted() {
+        for format in ClientFormat::value_variants() {
+            let text = render(*format, "https://abc.example/prod/", "h.example.com.", HOSTILE).unwrap();
+            assert!(!text.contains("{{"), "{format:?}");
+            // Only the formats a person reads, and ddclient's password
+            // (quoted without escapes), show the secret as it is.
+            let raw = text.contains(HOSTILE);
+            let for_people = matches!(
+                format,
+                ClientFormat::Fritzbox | ClientFormat::Opnsense | ClientFormat::Unifi | ClientFormat::Ddclient
+            );
+            assert_eq!(raw, for_people, "{format:?}:\n{text}");
+        }
+        let sh = render(ClientFormat::Sh, "https://abc.example/prod/", "h.example.com.", HOSTILE).unwrap();
+        let check = std::process::Command::new("sh")
+            .arg("-n")
+            .arg("-c")
+            .arg(&sh)
+            .output()
+            .unwrap();
+        assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
+    }
+
+    #[test]
+    fn values_that_cannot_be_written_safely_are_refused() {
+        let render = |endpoint: &str, host: &str, secret: &str| render(ClientFormat::Sh, endpoint, host, secret);
+        assert!(matches!(
+            render("https://a.example/prod'x/", "h.example.com.", "s"),
+            Err(RenderError::Endpoint(_))
+        ));
+        assert!(matches!(
+            render("https://u:p@a.example/prod/", "h.example.com.", "s"),
+            Err(RenderError::Endpoint(_))
+        ));
+        assert!(matches!(
+            render("https://a.example/prod/?x=1", "h.example.com.", "s"),
+            Err(RenderError::Endpoint(_))
+        ));
+        assert!(matches!(
+            render("https://a.example/prod/", "h'.example.com.", "s"),
+            Err(RenderError::Host(_))
+        ));
+        assert!(matches!(
+            render("https://a.example/prod/", "h.example.com.", "line\nbreak"),
+            Err(RenderError::Secret)
+        ));
     }
 }

@@ -4,9 +4,9 @@
 # scheme), and sets the record. Needs curl and one of sha256sum, shasum or
 # openssl. Keep this file private (chmod 700): it holds the secret.
 set -eu
-url='{{endpoint}}'
-host='{{host}}'
-secret='{{secret}}'
+url={{endpoint:sh}}
+host={{host:sh}}
+secret={{secret:sh}}
 
 sha256() {
     if command -v sha256sum >/dev/null 2>&1; then sha256sum | cut -d' ' -f1
