@@ -63,9 +63,9 @@ api=$base/prod
 echo "    service at $base"
 
 step "6. ddns-ctl update: the seed API's mode=get, SHA-256 proof, mode=set"
-"$ddns_ctl" update --url "$api/" --hostname "$host" --secret-file "$work/secret"
+"$ddns_ctl" update --insecure-http --url "$api/" --hostname "$host" --secret-file "$work/secret"
 echo "    again (quiet when nothing changes; -v says so):"
-"$ddns_ctl" -v update --url "$api/" --hostname "$host" --secret-file "$work/secret"
+"$ddns_ctl" -v update --insecure-http --url "$api/" --hostname "$host" --secret-file "$work/secret"
 "$MOTO_PYTHON" scripts/demo_aws.py show "$endpoint" "$zone_id" "$host"
 
 step "7. dyndns2, as ddclient or a router sends it"

@@ -520,6 +520,11 @@ pub struct UpdateArgs {
     /// Keep running, updating this often (e.g. 5m), backing off on errors.
     #[arg(long, value_name = "INTERVAL", value_parser = humantime::parse_duration)]
     pub every: Option<std::time::Duration>,
+
+    /// Allow a plain http:// URL: dyndns2 then sends the secret unencrypted,
+    /// so use it only for a server on your own network.
+    #[arg(long)]
+    pub insecure_http: bool,
 }
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ async fn ddns_ctl_update_speaks_both_protocols() {
             &host,
             "--protocol",
             protocol,
+            "--insecure-http",
             "--secret-file",
         ])
         .arg(&secret_file);
@@ -213,7 +214,13 @@ async fn hostile_secrets_stay_data_in_every_shell_setup() {
 
     // The script, run for real: it proves the secret, and runs nothing in it.
     let script = client_config(&stack, &host, "sh", &serve);
-    assert!(Command::new("sh").args(["-n", "-c", &script]).status().unwrap().success());
+    assert!(
+        Command::new("sh")
+            .args(["-n", "-c", &script])
+            .status()
+            .unwrap()
+            .success()
+    );
     let out = sh(&script);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"]);
@@ -286,7 +293,10 @@ async fn hostile_secrets_stay_data_in_every_shell_setup() {
 
     // OpenWrt's UCI quotes as the shell does.
     let uci = client_config(&stack, &host, "openwrt", &serve);
-    let password = uci.lines().find_map(|l| l.trim().strip_prefix("option password ")).unwrap();
+    let password = uci
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("option password "))
+        .unwrap();
     let out = sh(&format!("printf %s {password}"));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), HOSTILE);
 
@@ -401,4 +411,117 @@ async fn update_every_keeps_running() {
     child.wait().unwrap();
     assert!(rounds[0].contains("has been set"), "{rounds:#?}");
     assert!(rounds[1..].iter().all(|r| r.contains("matches")), "{rounds:#?}");
+}
+
+/// `ddns-ctl update` against a server that answers `answer`; returns the
+/// exit code and what it printed (stdout, stderr).
+fn update_against(answer: fn(&str) -> Vec<u8>, protocol: &str) -> (Option<i32>, String, String) {
+    let server = common::FakeServer::start(answer);
+    let out = Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .env("DDNS_SECRET", "a-secret-of-enough-length")
+        .args([
+            "update",
+            "--insecure-http",
+            "--url",
+            &server.url,
+            "--hostname",
+            "h.example.com",
+            "--protocol",
+            protocol,
+        ])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_update_client_does_not_trust_the_server() {
+    // Terminal escapes and a forged line in a message are not printed.
+    let (code, stdout, stderr) = update_against(
+        |_| {
+            common::http_answer(
+                "400 Bad Request",
+                br#"{"return_status":"fail","return_message":"no\u001b]0;owned\u0007\nerror: forged"}"#,
+            )
+        },
+        "seed",
+    );
+    assert_eq!(code, Some(3), "{stderr}");
+    let printed = format!("{stdout}{stderr}");
+    assert!(!printed.contains('\u{1b}') && !printed.contains('\u{7}'), "{printed:?}");
+    assert!(!printed.contains("\nerror: forged"), "{printed:?}");
+
+    // A mode=get without a string message is not hashed as "" and reported
+    // as success.
+    let (code, stdout, stderr) = update_against(
+        |_| common::http_answer("200 OK", br#"{"return_status":"success","return_message":5}"#),
+        "seed",
+    );
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("not its JSON"), "{stderr}");
+    // Nor is a message that is not an address.
+    let (code, _, stderr) = update_against(
+        |_| common::http_answer("200 OK", br#"{"return_status":"success","return_message":"owned"}"#),
+        "seed",
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("not an address"), "{stderr}");
+
+    // A huge answer is cut off, not read whole.
+    let (code, _, stderr) = update_against(
+        |_| common::http_answer("200 OK", &vec![b'a'; 8 * 1024 * 1024]),
+        "dyndns2",
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("larger than 16 KiB"), "{stderr}");
+
+    // A set that fails in transit does not print its URL, which holds the proof.
+    let (code, _, stderr) = update_against(
+        |request| {
+            if request.contains("mode=get") {
+                common::http_answer(
+                    "200 OK",
+                    br#"{"return_status":"success","return_message":"203.0.113.9"}"#,
+                )
+            } else {
+                b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncut".to_vec()
+            }
+        },
+        "seed",
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("hash="), "{stderr}");
+}
+
+#[test]
+fn plain_http_needs_to_be_asked_for() {
+    let server = common::FakeServer::start(|_| common::http_answer("200 OK", b"good 203.0.113.9\n"));
+    let base = || {
+        let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
+        cmd.env("DDNS_SECRET", "a-secret-of-enough-length").args([
+            "update",
+            "--url",
+            &server.url,
+            "--hostname",
+            "h.example.com",
+        ]);
+        cmd
+    };
+    base().args(["--protocol", "dyndns2"]).assert().code(1).stderr(
+        predicate::str::contains("refusing to send the secret unencrypted")
+            .and(predicate::str::contains("--insecure-http")),
+    );
+    base()
+        .args(["--protocol", "dyndns2", "--insecure-http"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("good 203.0.113.9"));
+    // The seed protocol sends no secret, but says that the proof travels in clear.
+    let out = base().output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning:"), "{out:?}");
 }

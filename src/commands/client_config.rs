@@ -78,13 +78,17 @@ impl Quoting {
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// The endpoint is not a plain http(s) URL.
-    #[error("'{0}' is not a usable endpoint: give an http(s) URL with no user, query or fragment, whose path has only letters, digits and - . _ ~ /")]
+    #[error(
+        "'{0}' is not a usable endpoint: give an http(s) URL with no user, query or fragment, whose path has only letters, digits and - . _ ~ /"
+    )]
     Endpoint(String),
     /// The host is not a host name.
     #[error("'{0}' is not a host name")]
     Host(String),
     /// The secret cannot be written into a setup file.
-    #[error("the secret contains control characters, which no client setup can hold; rotate it with `ddns-ctl host rotate-secret`")]
+    #[error(
+        "the secret contains control characters, which no client setup can hold; rotate it with `ddns-ctl host rotate-secret`"
+    )]
     Secret,
 }
 
@@ -238,10 +242,7 @@ mod tests {
     fn every_quoting_keeps_hostile_values_data() {
         assert_eq!(Quoting::Sh.quote("it's"), r"'it'\''s'");
         assert_eq!(Quoting::Cron.quote("50%"), r"'50\%'");
-        assert_eq!(
-            Quoting::Systemd.quote(r#"a"b\c%d$e"#),
-            r#""a\"b\\c%%d$$e""#
-        );
+        assert_eq!(Quoting::Systemd.quote(r#"a"b\c%d$e"#), r#""a\"b\\c%%d$$e""#);
         assert_eq!(Quoting::Confuse.quote(r#"a"b\c"#), r#""a\"b\\c""#);
         // The shell reads the quoted word back as exactly the value.
         let out = std::process::Command::new("sh")

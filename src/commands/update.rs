@@ -36,6 +36,23 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<Exit> 
         anyhow::bail!("the secret is empty");
     }
     let base = reqwest::Url::parse(&args.url).with_context(|| format!("'{}' is not a URL", args.url))?;
+    if base.scheme() == "http" {
+        match args.protocol {
+            // dyndns2 sends the secret itself, in the Authorization header.
+            Protocol::Dyndns2 if !args.insecure_http => anyhow::bail!(
+                "refusing to send the secret unencrypted to {base}: use the https:// endpoint, \
+                 or pass --insecure-http for a server on your own network"
+            ),
+            Protocol::Dyndns2 => {}
+            // The seed API sends a proof, not the secret, but anyone on the
+            // path can replay it from this address.
+            Protocol::Seed if !args.insecure_http => eprintln!(
+                "warning: {base} is not encrypted: the update's proof can be read and replayed on the way \
+                 (--insecure-http silences this)"
+            ),
+            Protocol::Seed => {}
+        }
+    }
     let families: &[IpAddr] = match (args.ipv6, args.dual) {
         (_, true) => &[IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V6(Ipv6Addr::UNSPECIFIED)],
         (true, _) => &[IpAddr::V6(Ipv6Addr::UNSPECIFIED)],
@@ -89,43 +106,108 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<Exit> 
     }
 }
 
+/// The most of an answer the client reads: the service's answers are a few
+/// dozen bytes, and a server that sends more is not the service.
+const MAX_ANSWER: usize = 16 * 1024;
+/// The most of an answer's text the client prints.
+const MAX_SHOWN: usize = 200;
+
 /// The blog post's flow: ask for the address, prove the secret, set.
 async fn seed(client: &reqwest::Client, base: &reqwest::Url, host: &str, secret: &str) -> Attempt {
-    let (status, reply) = match get_json(client.get(base.clone()).query(&[("mode", "get")])).await {
-        Ok(reply) => reply,
+    let get = match seed_call(client.get(base.clone()).query(&[("mode", "get")])).await {
+        Ok(answer) => answer,
         Err(message) => return Attempt::Failed(message),
     };
-    if !status.is_success() {
-        return classify(status, reply);
+    if !get.success {
+        return classify(get.status, get.message);
     }
-    let ip = reply;
-    let hash = ddns_handler::auth::seed_hash(&ip, host, &Secret::new(secret.to_owned()));
+    // The proof covers the address exactly as the service sent it, so it
+    // must be an address, not whatever text a server chose.
+    let Ok(ip) = get.message.parse::<IpAddr>() else {
+        return Attempt::Failed(format!(
+            "mode=get answered {:?}, which is not an address",
+            shown(&get.message)
+        ));
+    };
+    let hash = ddns_handler::auth::seed_hash(&ip.to_string(), host, &Secret::new(secret.to_owned()));
     let request = client
         .get(base.clone())
         .query(&[("mode", "set"), ("hostname", host), ("hash", &hash)]);
-    match get_json(request).await {
-        Ok((status, message)) if status.is_success() && message.contains("matches") => {
-            Attempt::Unchanged(format!("{host}: {message}"))
+    match seed_call(request).await {
+        Ok(set) if set.success && set.message.contains("matches") => {
+            Attempt::Unchanged(format!("{host}: {}", shown(&set.message)))
         }
-        Ok((status, message)) if status.is_success() => Attempt::Changed(format!("{host}: {message}")),
-        Ok((status, message)) => classify(status, message),
+        Ok(set) if set.success => Attempt::Changed(format!("{host}: {}", shown(&set.message))),
+        Ok(set) => classify(set.status, set.message),
         Err(message) => Attempt::Failed(message),
     }
 }
 
-/// One GET of the seed API: the status and `return_message`.
-async fn get_json(request: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, String), String> {
-    let response = request.send().await.map_err(|e| describe(&e))?;
+/// A seed API answer, checked for its shape.
+struct SeedAnswer {
+    status: reqwest::StatusCode,
+    /// A 2xx status and `"return_status": "success"`.
+    success: bool,
+    message: String,
+}
+
+/// One GET of the seed API. Anything but the seed's JSON object with two
+/// strings, `return_status` being "success" or "fail", is a failure.
+async fn seed_call(request: reqwest::RequestBuilder) -> Result<SeedAnswer, String> {
+    let response = request.send().await.map_err(describe)?;
     let status = response.status();
-    let body: serde_json::Value = response
-        .json()
-        .await
-        .map_err(|e| format!("the service answered {status} with something that is not its JSON: {e}"))?;
-    let message = body["return_message"].as_str().unwrap_or_default().to_owned();
-    Ok((status, message))
+    let body = read_capped(response).await?;
+    let not_seed = || {
+        format!(
+            "the service answered {status} with something that is not its JSON: {:?}",
+            shown(&String::from_utf8_lossy(&body))
+        )
+    };
+    let body: serde_json::Value = serde_json::from_slice(&body).map_err(|_| not_seed())?;
+    let (Some(outcome), Some(message)) = (body["return_status"].as_str(), body["return_message"].as_str()) else {
+        return Err(not_seed());
+    };
+    if !matches!(outcome, "success" | "fail") {
+        return Err(not_seed());
+    }
+    Ok(SeedAnswer {
+        status,
+        success: status.is_success() && outcome == "success",
+        message: message.to_owned(),
+    })
+}
+
+/// The body, or an error once it passes [`MAX_ANSWER`].
+async fn read_capped(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(describe)? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(format!(
+                "the answer is larger than {} KiB, which the service never sends",
+                MAX_ANSWER / 1024
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Server text as it may be printed: no control characters (which could
+/// move the cursor, retitle the terminal or forge lines), and not too long.
+fn shown(text: &str) -> String {
+    let mut clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .take(MAX_SHOWN)
+        .collect();
+    if text.chars().count() > MAX_SHOWN {
+        clean.push('…');
+    }
+    clean
 }
 
 fn classify(status: reqwest::StatusCode, message: String) -> Attempt {
+    let message = shown(&message);
     // 429 is API Gateway's throttling: worth retrying, not a refusal.
     if status.is_client_error() && status != reqwest::StatusCode::TOO_MANY_REQUESTS {
         Attempt::Refused(format!("{status}: {message}"))
@@ -147,11 +229,14 @@ async fn dyndns2(client: &reqwest::Client, base: &reqwest::Url, host: &str, secr
         .basic_auth(host, Some(secret));
     let response = match request.send().await {
         Ok(response) => response,
-        Err(e) => return Attempt::Failed(describe(&e)),
+        Err(e) => return Attempt::Failed(describe(e)),
     };
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
-    let line = body.lines().next().unwrap_or_default().trim().to_owned();
+    let body = match read_capped(response).await {
+        Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+        Err(message) => return Attempt::Failed(message),
+    };
+    let line = shown(body.lines().next().unwrap_or_default().trim());
     match line.split_whitespace().next().unwrap_or_default() {
         "good" => Attempt::Changed(format!("{host}: {line}")),
         "nochg" => Attempt::Unchanged(format!("{host}: {line}")),
@@ -163,8 +248,9 @@ async fn dyndns2(client: &reqwest::Client, base: &reqwest::Url, host: &str, secr
     }
 }
 
-fn describe(err: &reqwest::Error) -> String {
-    ddns_handler::error_chain(err)
+/// A transport error, without its URL: a set's URL carries the proof.
+fn describe(err: reqwest::Error) -> String {
+    ddns_handler::error_chain(&err.without_url())
 }
 
 #[cfg(test)]

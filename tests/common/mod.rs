@@ -377,6 +377,47 @@ pub async fn throttling(aws: &Aws, api_id: &str) -> (f64, i32) {
     (all.throttling_rate_limit(), all.throttling_burst_limit())
 }
 
+/// An HTTP server on loopback that answers every request with what
+/// `answer` returns for its request line (status line, headers and body,
+/// raw), then closes the connection: a stand-in for a hostile service.
+pub struct FakeServer {
+    /// `http://127.0.0.1:PORT/prod/`.
+    pub url: String,
+}
+
+impl FakeServer {
+    pub fn start(answer: fn(&str) -> Vec<u8>) -> Self {
+        use std::io::{BufRead as _, BufReader};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/prod/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for mut client in listener.incoming().flatten() {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut request_line = String::new();
+                let _ = reader.read_line(&mut request_line);
+                // The rest of the head.
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+                    line.clear();
+                }
+                let _ = client.write_all(&answer(&request_line));
+            }
+        });
+        Self { url }
+    }
+}
+
+/// A raw HTTP/1.1 answer with `status`, a JSON content type and `body`.
+pub fn http_answer(status: &str, body: &[u8]) -> Vec<u8> {
+    let mut answer = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(body);
+    answer
+}
+
 /// A stack deployed on the shared moto with one hosted zone of its own.
 pub async fn deployed() -> (Stack<'static>, Aws, String, String) {
     let moto = ddns_testkit::moto();
