@@ -102,9 +102,13 @@ pub enum Command {
     /// Print a ready-to-use client setup for a host, with the stack's
     /// endpoint and the host's secret filled in.
     ///
+    /// The setup holds the host's secret: `--out FILE` writes it readable by
+    /// you only (mode 600); a redirect (`> FILE`) makes the file as your
+    /// umask says, so run `umask 077` first.
+    ///
     /// Examples:
-    ///   ddns-ctl client-config home.example.com --format sh > ddns-update.sh
-    ///   ddns-ctl client-config home.example.com --format ddclient
+    ///   ddns-ctl client-config home.example.com --format sh --out ddns-update.sh
+    ///   ddns-ctl client-config home.example.com --format ddclient --out /etc/ddclient.conf
     ClientConfig {
         /// The host.
         host: String,
@@ -115,6 +119,10 @@ pub enum Command {
         /// `ddns-ctl serve`).
         #[arg(long, value_name = "URL")]
         url: Option<String>,
+        /// Write the setup to this file, readable and writable by you only
+        /// (mode 600; an existing file is replaced), instead of printing it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 
     /// Update a host from the machine it runs on: once (for cron or a

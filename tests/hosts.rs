@@ -342,3 +342,65 @@ async fn an_explicit_zone_must_hold_the_host() {
         .success();
     assert_eq!(config(&aws, &stack).await[&host]["route_53_zone_id"], zone_id.as_str());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_stay_off_the_command_line_and_out_of_readable_files() {
+    use std::io::Write as _;
+    use std::os::unix::fs::PermissionsExt as _;
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("private.{zone}");
+    // A passphrase with the characters curl's config syntax escapes.
+    let secret = r#"a "quoted" pass\phrase"#;
+    let mut child = stack
+        .cli()
+        .args(["host", "add", &host, "--allow-private-addresses", "--secret-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{secret}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    // No suggestion puts the secret in argv.
+    assert!(!text.contains("curl -u"), "{text}");
+    let user_line = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("user = ").map(|v| format!("user = {v}\n")))
+        .unwrap_or_else(|| panic!("no curl config line in:\n{text}"));
+
+    // The suggested curl config works as printed.
+    let serve = Serve::start(&stack);
+    let curl_config = stack.dir.join("curl.conf");
+    std::fs::write(&curl_config, user_line).unwrap();
+    let answer = Command::new("curl")
+        .args(["-s", "-K"])
+        .arg(&curl_config)
+        .arg(format!("{}nic/update?hostname={host}", serve.url()))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&answer.stdout), "good 127.0.0.1\n");
+    assert_eq!(record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"]);
+
+    // client-config --out writes mode 600, even over an existing file that
+    // was readable by everyone.
+    let setup = stack.dir.join("update.sh");
+    std::fs::write(&setup, "old").unwrap();
+    std::fs::set_permissions(&setup, std::fs::Permissions::from_mode(0o644)).unwrap();
+    stack
+        .cli()
+        .args(["client-config", &host, "--url", &serve.url(), "--out"])
+        .arg(&setup)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("mode 600"));
+    assert_eq!(std::fs::metadata(&setup).unwrap().permissions().mode() & 0o777, 0o600);
+    let printed = stack
+        .cli()
+        .args(["client-config", &host, "--url", &serve.url()])
+        .output()
+        .unwrap();
+    assert_eq!(std::fs::read(&setup).unwrap(), printed.stdout);
+    // Printed to a pipe or a file, it says how to keep the file private.
+    assert!(String::from_utf8_lossy(&printed.stderr).contains("umask 077"));
+}

@@ -1,6 +1,8 @@
 //! `ddns-ctl client-config`: a ready-to-use setup for a host, rendered from
 //! `templates/clients/` with the stack's endpoint and the host's secret.
 
+use std::io::IsTerminal as _;
+
 use anyhow::Context as _;
 use ddns_handler::hostname::Hostname;
 
@@ -167,8 +169,14 @@ fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Prints the setup for `host`.
-pub async fn run(global: &GlobalArgs, host: &str, format: ClientFormat, url: Option<String>) -> anyhow::Result<()> {
+/// Prints the setup for `host`, or writes it to `out` with mode 600.
+pub async fn run(
+    global: &GlobalArgs,
+    host: &str,
+    format: ClientFormat,
+    url: Option<String>,
+    out: Option<std::path::PathBuf>,
+) -> anyhow::Result<()> {
     let session = Session::connect(global).await?;
     let key = session.config_key().await;
     let config = session.config(&key).current().await?;
@@ -181,11 +189,41 @@ pub async fn run(global: &GlobalArgs, host: &str, format: ClientFormat, url: Opt
             .await?
             .context("the stack has no endpoint yet: run `ddns-ctl deploy`, or pass --url")?,
     };
-    print!(
-        "{}",
-        render(format, &endpoint, entry.name, entry.config.shared_secret.expose())?
-    );
+    let setup = render(format, &endpoint, entry.name, entry.config.shared_secret.expose())?;
+    match out {
+        Some(path) => {
+            write_private(&path, &setup).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("Wrote {} (mode 600: it holds the secret).", path.display());
+        }
+        None => {
+            if !std::io::stdout().is_terminal() {
+                eprintln!(
+                    "note: this setup holds the secret; a file made by a redirect is as private as your umask \
+                     (run `umask 077` first), or use --out FILE, which writes mode 600"
+                );
+            }
+            print!("{setup}");
+        }
+    }
     Ok(())
+}
+
+/// Writes `text` to `path` so that only its owner can read it, from the
+/// first byte: the file is created (or truncated) with mode 600, and an
+/// existing file's mode is narrowed before anything is written.
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.set_len(0)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
 }
 
 #[cfg(test)]

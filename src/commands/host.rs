@@ -70,11 +70,16 @@ impl fmt::Display for HostAdded {
             "Added {host} (zone {}, {}, TTL {}).\n\nSecret, shown this once; store it now:\n  {secret}\n\n",
             self.zone, self.record_type, self.ttl
         )?;
+        // curl's config syntax: a double-quoted string with backslash escapes.
+        let credentials = format!("{host}:{secret}").replace('\\', r"\\").replace('"', r#"\""#);
         write!(
             f,
             "Update it from the host with:\n  ddns-ctl update --url {endpoint} --hostname {host} --secret-file /etc/ddns-ctl/secret\n\
-             or with curl (dyndns2):\n  curl -u '{host}:{secret}' '{endpoint}nic/update?hostname={host}'\n\
-             Ready-made setups: ddns-ctl client-config {host} --format sh|systemd|cron|ddclient|inadyn|fritzbox|opnsense|openwrt|unifi\n"
+             or with curl (dyndns2), keeping the secret off the command line and out of the shell's history:\n\
+             \x20 put this line in a file only you can read (umask 077 first), e.g. ~/.ddns-ctl.curl:\n\
+             \x20   user = \"{credentials}\"\n\
+             \x20 then: curl -K ~/.ddns-ctl.curl '{endpoint}nic/update?hostname={host}'\n\
+             Ready-made setups: ddns-ctl client-config {host} --format sh|systemd|cron|ddclient|inadyn|fritzbox|opnsense|openwrt|unifi --out FILE\n"
         )?;
         if self.endpoint.is_none() {
             f.write_str("\nNote: the stack is not deployed yet; run `ddns-ctl deploy`.\n")?;

@@ -60,9 +60,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status => status::run(&cli.global).await,
         Command::Host(command) => host::run(&cli.global, command).await.map(done),
         Command::Config(command) => config::run(&cli.global, command).await.map(done),
-        Command::ClientConfig { host, format, url } => {
-            client_config::run(&cli.global, &host, format, url).await.map(done)
-        }
+        Command::ClientConfig { host, format, url, out } => client_config::run(&cli.global, &host, format, url, out)
+            .await
+            .map(done),
         Command::Update(args) => update::run(&cli.global, args).await,
         Command::Setup(args) => setup::run(&cli.global, args).await.map(done),
         Command::Completions { shell } => docs::completions(shell).map(done),
