@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use crate::aws::function::Code;
-use crate::aws::{AwsError, Clients, api, bucket, function, log_group, permission, role, stage};
+use crate::aws::{AwsError, Clients, api, bucket, function, log_group, permission, role, stage, zone};
 use crate::model::{Names, Settings};
 use crate::plan::{Action, Kind, Plan, Step};
 
@@ -31,6 +31,9 @@ pub struct Observation {
     pub stage: Option<stage::Observed>,
     /// The invoke permission's source ARN.
     pub permission: Option<String>,
+    /// The config's hosts checked against the account's zones: the role is
+    /// rendered from these zones only.
+    pub zones: zone::Checked,
 }
 
 impl Observation {
@@ -76,7 +79,13 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
             None => Ok(None),
         }
     };
-    let (stage, permission) = tokio::try_join!(stage, permission)?;
+    let zones = async {
+        match bucket.as_ref().and_then(|b| b.config.as_ref()) {
+            Some(config) => zone::check(&clients.route53, config).await,
+            None => Ok(zone::Checked::default()),
+        }
+    };
+    let (stage, permission, zones) = tokio::try_join!(stage, permission, zones)?;
     Ok(Observation {
         role,
         bucket,
@@ -85,11 +94,12 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
         api,
         stage,
         permission,
+        zones,
     })
 }
 
 /// What every resource should be. The role's permissions follow the zones
-/// of the hosts in the config as observed.
+/// of the hosts in the config as observed, as far as they were checked.
 #[derive(Debug, Clone)]
 pub struct Desired {
     /// The config object's key.
@@ -109,14 +119,13 @@ pub struct Desired {
 impl Desired {
     /// The desired state for `settings`, deploying `code`.
     pub fn new(names: &Names, settings: &Settings, observed: &Observation, code: Code) -> Self {
-        let zones = observed.bucket.as_ref().map(|b| b.zone_ids()).unwrap_or_default();
         let environment = BTreeMap::from([
             (ddns_handler::service::env::BUCKET.to_owned(), names.bucket.clone()),
             (ddns_handler::service::env::KEY.to_owned(), settings.key.clone()),
         ]);
         Self {
             key: settings.key.clone(),
-            role: role::Desired::new(names, &settings.key, &zones),
+            role: role::Desired::new(names, &settings.key, &observed.zones.zones),
             log_group: log_group::Desired {
                 retention_days: settings.log_retention_days,
             },

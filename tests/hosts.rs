@@ -404,3 +404,93 @@ async fn secrets_stay_off_the_command_line_and_out_of_readable_files() {
     // Printed to a pipe or a file, it says how to keep the file private.
     assert!(String::from_utf8_lossy(&printed.stderr).contains("umask 077"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_write_path_checks_the_zone_like_host_add() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let good = format!("good.{zone}");
+    stack.cli().args(["-q", "host", "add", &good]).assert().success();
+    let role_before = aws.role_policy(&stack).await;
+    let entry = |zone_id: &str| common::host_entry(zone_id, "a-secret-of-enough-length", false);
+    let import = |name: &str, config: Value| {
+        let file = stack.dir.join(format!("{name}.json"));
+        std::fs::write(&file, config.to_string()).unwrap();
+        file.display().to_string()
+    };
+
+    // Import refuses a zone that does not exist, every zone ("*"), and a
+    // host outside its zone, and writes nothing.
+    let etag = common::config_etag(&aws, &stack).await;
+    let cases = [
+        (
+            json!({ format!("x.{zone}"): entry("Z0NOSUCHZONE00000000") }),
+            "does not exist in this account",
+        ),
+        (json!({ format!("y.{zone}"): entry("*") }), ""),
+        (json!({ "www.bank.example.": entry(&zone_id) }), "not inside zone"),
+    ];
+    for (n, (file, message)) in cases.into_iter().enumerate() {
+        let file = import(&format!("bad{n}"), file);
+        let out = stack.cli().args(["config", "import", &file]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{file}: {stderr}");
+        assert!(stderr.contains(message), "{file}: {stderr}");
+    }
+    assert_eq!(common::config_etag(&aws, &stack).await, etag, "a refused import wrote");
+    assert_eq!(
+        aws.role_policy(&stack).await,
+        role_before,
+        "a refused import widened the role"
+    );
+
+    // A config edited by hand in S3 with a host in a zone that does not
+    // exist: status says so, and deploy leaves that zone out of the role.
+    let versions = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "config", "history"])
+            .output()
+            .unwrap(),
+    );
+    let good_version = versions[0]["id"].as_str().unwrap().to_owned();
+    let mut edited = config(&aws, &stack).await;
+    edited[format!("ghost.{zone}")] = entry("Z0NOSUCHZONE00000000");
+    aws.put_config(&stack, &edited).await;
+    let (code, report) = common::status(&stack);
+    assert_eq!(code, Some(1), "{report:#}");
+    assert!(
+        report["config_problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("zone Z0NOSUCHZONE00000000 does not exist"),
+        "{report:#}"
+    );
+    stack.deploy(&[]);
+    assert_eq!(
+        common::zones_in(&aws.role_policy(&stack).await),
+        json!([format!("arn:aws:route53:::hostedzone/{zone_id}")])
+    );
+
+    // Restore checks the version it brings back: the hand-edited one is
+    // refused, the good one restored.
+    let versions = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "config", "history"])
+            .output()
+            .unwrap(),
+    );
+    let edited_version = versions[0]["id"].as_str().unwrap().to_owned();
+    stack
+        .cli()
+        .args(["config", "restore", &good_version])
+        .assert()
+        .success();
+    common::refused(
+        &stack,
+        &["config", "restore", &edited_version],
+        "does not exist in this account",
+    );
+    let (code, report) = common::status(&stack);
+    assert_eq!(code, Some(0), "{report:#}");
+}

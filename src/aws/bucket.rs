@@ -1,8 +1,6 @@
 //! The config bucket: private, encrypted, versioned, TLS-only, tagged, and
 //! holding the config object, which deploy creates only if it is absent.
 
-use std::collections::BTreeSet;
-
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
@@ -35,16 +33,6 @@ pub struct Observed {
     pub policy: Option<Value>,
     /// The config object, if it exists and parses.
     pub config: Option<Config>,
-}
-
-impl Observed {
-    /// The hosted zones the config's hosts use.
-    pub fn zone_ids(&self) -> BTreeSet<String> {
-        self.config
-            .iter()
-            .flat_map(|c| c.hosts().map(|h| h.config.zone_id().to_owned()))
-            .collect()
-    }
 }
 
 /// The bucket policy for `names`: deny anything without TLS.

@@ -191,15 +191,20 @@ impl<'a> ConfigObject<'a> {
         Ok(versions)
     }
 
-    /// Makes version `id` current again, as a new version written
-    /// conditionally on what is current now. The old version must be a valid
-    /// config.
-    pub async fn restore(&self, id: &str) -> Result<(), ChangeError> {
+    /// Version `id` of the config.
+    pub async fn version(&self, id: &str) -> Result<Config, ChangeError> {
         let (bytes, _) = self
             .read_bytes(Some(id))
             .await?
             .ok_or_else(|| ChangeError::Refused(format!("there is no version {id} of {}", self.key)))?;
-        let old = Config::from_slice(&bytes)?;
+        Ok(Config::from_slice(&bytes)?)
+    }
+
+    /// Makes version `id` current again, as a new version written
+    /// conditionally on what is current now. The old version must be a valid
+    /// config.
+    pub async fn restore(&self, id: &str) -> Result<(), ChangeError> {
+        let old = self.version(id).await?;
         self.update(|config| {
             *config = old.clone();
             Ok(())

@@ -1,7 +1,9 @@
 //! Route53 hosted zones: which zone holds a host, and what its records hold.
 
 use aws_sdk_route53::Client;
-use ddns_handler::config::bare_zone_id;
+use std::collections::{BTreeMap, BTreeSet};
+
+use ddns_handler::config::{Config, bare_zone_id};
 use ddns_handler::hostname::Hostname;
 
 use super::AwsError;
@@ -43,21 +45,65 @@ pub async fn find(route53: &Client, host: &Hostname) -> Result<Option<Zone>, Aws
     Ok(best.map(|(_, _, zone)| zone))
 }
 
-/// The zone with this id.
-pub async fn get(route53: &Client, id: &str) -> Result<Zone, AwsError> {
-    let out = route53
-        .get_hosted_zone()
-        .id(id)
-        .send()
-        .await
-        .map_err(AwsError::on("GetHostedZone"))?;
-    let zone = out.hosted_zone().ok_or_else(|| AwsError::Call {
-        operation: "GetHostedZone",
-        message: format!("no hosted zone {id}"),
-    })?;
-    Ok(Zone {
+/// What checking a config's hosts against the account's zones found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Checked {
+    /// The zones that exist and hold every host that names them: the only
+    /// zones the function's role is ever allowed to change.
+    pub zones: BTreeSet<String>,
+    /// Hosts that cannot be served, and why.
+    pub problems: Vec<String>,
+}
+
+/// Checks every host of `config` as `host add` does: its zone exists in the
+/// account, and the host lies inside it. One GetHostedZone per zone.
+pub async fn check(route53: &Client, config: &Config) -> Result<Checked, AwsError> {
+    let mut by_zone: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for host in config.hosts() {
+        by_zone.entry(host.config.zone_id()).or_default().push(host.name);
+    }
+    let mut checked = Checked::default();
+    for (id, hosts) in by_zone {
+        let Some(zone) = lookup(route53, id).await? else {
+            checked.problems.extend(
+                hosts
+                    .iter()
+                    .map(|host| format!("{host}: zone {id} does not exist in this account")),
+            );
+            continue;
+        };
+        let outside: Vec<String> = hosts
+            .iter()
+            .filter(|host| !Hostname::parse(host).is_ok_and(|h| h.is_within(&zone.name)))
+            .map(|host| format!("{host}: not inside zone {} ({id})", zone.name))
+            .collect();
+        if outside.is_empty() {
+            checked.zones.insert(zone.id);
+        } else {
+            checked.problems.extend(outside);
+        }
+    }
+    Ok(checked)
+}
+
+/// The zone with this id; `None` if the account has no such zone.
+pub async fn lookup(route53: &Client, id: &str) -> Result<Option<Zone>, AwsError> {
+    let out = match route53.get_hosted_zone().id(id).send().await {
+        Ok(out) => out,
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_hosted_zone()) => return Ok(None),
+        Err(err) => return Err(AwsError::from_sdk("GetHostedZone", err)),
+    };
+    Ok(out.hosted_zone().map(|zone| Zone {
         id: bare_zone_id(zone.id()).to_owned(),
         name: zone.name().to_owned(),
+    }))
+}
+
+/// The zone with this id.
+pub async fn get(route53: &Client, id: &str) -> Result<Zone, AwsError> {
+    lookup(route53, id).await?.ok_or_else(|| AwsError::Call {
+        operation: "GetHostedZone",
+        message: format!("no hosted zone {id} in this account"),
     })
 }
 

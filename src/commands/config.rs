@@ -110,6 +110,17 @@ impl fmt::Display for Restored {
     }
 }
 
+/// Refuses a config with a host whose zone does not exist in the account or
+/// does not hold it, as `host add` refuses such a host: every write path
+/// checks the same way, so the role is only ever widened to checked zones.
+async fn refuse_unservable(session: &Session, config: &Config, what: &str) -> anyhow::Result<()> {
+    let checked = crate::aws::zone::check(&session.clients.route53, config).await?;
+    if checked.problems.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!("{what}: {}", checked.problems.join("; "))
+}
+
 /// Runs a config subcommand.
 pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<()> {
     let session = Session::connect(global).await?;
@@ -121,6 +132,7 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
             // Invalid input is refused before anything is written.
             let incoming =
                 Config::from_slice(&text).with_context(|| format!("{} is not a valid config", file.display()))?;
+            refuse_unservable(&session, &incoming, &format!("{} was not imported", file.display())).await?;
             let report = object.update(|config| Ok(merge(config, &incoming, overwrite))).await?;
             session.sync_role(&key).await?;
             render(
@@ -147,6 +159,11 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
             render(global.output, &History(object.history().await?));
         }
         ConfigCommand::Restore { version_id: version } => {
+            let old = object.version(&version).await.map_err(|e| match e {
+                ChangeError::Invalid(err) => anyhow::anyhow!("version {version} is not a valid config: {err}"),
+                other => other.into(),
+            })?;
+            refuse_unservable(&session, &old, &format!("version {version} was not restored")).await?;
             object.restore(&version).await.map_err(|e| match e {
                 ChangeError::Invalid(err) => anyhow::anyhow!("version {version} is not a valid config: {err}"),
                 other => other.into(),

@@ -130,6 +130,9 @@ pub async fn apply(
 ) -> anyhow::Result<Outcome> {
     let names = &session.names;
     let settings = args.settings();
+    for problem in &observed.zones.problems {
+        eprintln!("warning: {problem}; the function may not change records there");
+    }
     let mut desired = Desired::new(names, &settings, observed, code);
     let mut plan = stack::plan(names, observed, &desired);
     if args.dry_run {

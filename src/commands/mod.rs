@@ -60,9 +60,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Status => status::run(&cli.global).await,
         Command::Host(command) => host::run(&cli.global, command).await.map(done),
         Command::Config(command) => config::run(&cli.global, command).await.map(done),
-        Command::ClientConfig { host, format, url, out } => client_config::run(&cli.global, &host, format, url, out)
-            .await
-            .map(done),
+        Command::ClientConfig { host, format, url, out } => {
+            client_config::run(&cli.global, &host, format, url, out).await.map(done)
+        }
         Command::Update(args) => update::run(&cli.global, args).await,
         Command::Setup(args) => setup::run(&cli.global, args).await.map(done),
         Command::Completions { shell } => docs::completions(shell).map(done),
@@ -127,8 +127,12 @@ impl Session {
             return Ok(false);
         };
         let config = self.config(key).current().await?;
-        let zones = config.hosts().map(|h| h.config.zone_id().to_owned()).collect();
-        let desired = role::Desired::new(&self.names, key, &zones);
+        // Only zones that exist and hold their hosts ever reach the role.
+        let checked = aws::zone::check(&self.clients.route53, &config).await?;
+        for problem in &checked.problems {
+            eprintln!("warning: {problem}; the function may not change records there");
+        }
+        let desired = role::Desired::new(&self.names, key, &checked.zones);
         let action = role::plan(Some(&observed), &desired);
         role::apply(&self.clients.iam, &self.names, &desired, &action).await?;
         Ok(true)

@@ -47,6 +47,9 @@ pub struct Status {
     pub role: String,
     /// How many hosts the config has.
     pub hosts: usize,
+    /// Hosts the function cannot serve: their zone does not exist in the
+    /// account, or does not hold them. The role leaves those zones out.
+    pub config_problems: Vec<String>,
     /// Each resource.
     pub resources: Vec<Resource>,
 }
@@ -65,10 +68,15 @@ impl fmt::Display for Status {
         }
         writeln!(f, "  endpoint {}", self.endpoint.as_deref().unwrap_or("(none)"))?;
         writeln!(f, "  hosts    {}", self.hosts)?;
-        f.write_str(if self.healthy {
-            "healthy\n"
-        } else {
-            "not healthy: run `ddns-ctl deploy` to repair\n"
+        for problem in &self.config_problems {
+            writeln!(f, "  config   {problem}")?;
+        }
+        f.write_str(match (self.healthy, self.config_problems.is_empty()) {
+            (true, _) => "healthy\n",
+            (false, true) => "not healthy: run `ddns-ctl deploy` to repair\n",
+            (false, false) => {
+                "not healthy: fix or remove those hosts (`ddns-ctl host remove`, `config restore`), then `ddns-ctl deploy`\n"
+            }
         })
     }
 }
@@ -96,12 +104,14 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     };
     let desired = Desired::new(names, &settings, &observed, Code::Ignored);
     let plan = stack::plan(names, &observed, &desired);
-    let status = report(
+    let mut status = report(
         names,
         &plan,
         observed.endpoint(names, &settings.stage),
         observed.host_count(),
     );
+    status.config_problems = observed.zones.problems.clone();
+    status.healthy &= status.config_problems.is_empty();
     render(global.output, &status);
     Ok(if status.healthy { Exit::Ok } else { Exit::Failure })
 }
@@ -134,6 +144,7 @@ fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hos
         function: names.function.clone(),
         role: names.role.clone(),
         hosts,
+        config_problems: vec![],
         resources,
     }
 }
