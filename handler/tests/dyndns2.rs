@@ -190,6 +190,10 @@ async fn request_level_failures_answer_once_with_a_4xx() {
         (format!("hostname={many}"), 400, "numhost\n"),
         (format!("hostname={host}&myip=not-an-ip"), 400, "badip\n"),
         (format!("hostname={host}&myip=203.0.113.1,203.0.113.2"), 400, "badip\n"),
+        // myipv6 names the AAAA record; an IPv4 address there is refused
+        // rather than written to the A record.
+        (format!("hostname={host}&myipv6=203.0.113.3"), 400, "badip\n"),
+        (format!("hostname={host}&myipv6=::ffff:203.0.113.3"), 400, "badip\n"),
         (format!("hostname={host}&hostname={host}"), 400, "badagent\n"),
         (format!("hostname={host}%FF"), 400, "badagent\n"),
     ] {
@@ -242,6 +246,38 @@ async fn private_addresses_and_round_robins_are_refused_per_host() {
     assert_eq!((reply.status, reply.body.as_str()), (400, "badip\nnumhost\n"));
     assert!(fx.record(&names[0], "A").await.is_empty());
     assert_eq!(fx.record(&names[1], "A").await.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn special_purpose_and_embedded_private_addresses_are_refused() {
+    let (fx, names) = fixture_with(&[("strict", "dual", json!({"allow_private_addresses": false}))]).await;
+    let server = serve(&fx).await;
+    let host = &names[0];
+    for param in [
+        "myip=0.1.2.3",
+        "myip=240.0.0.1",
+        "myip=198.18.0.1",
+        "myip=192.0.0.1",
+        "myipv6=::10.0.0.1",
+        "myipv6=::127.0.0.1",
+        "myipv6=64:ff9b::a00:1",
+        "myipv6=2002:a00:1::1",
+        "myipv6=fec0::1",
+        "myipv6=100::1",
+    ] {
+        let reply = update(&server.url, &format!("hostname={host}&{param}"), Some((host, SECRET))).await;
+        assert_eq!((reply.status, reply.body.as_str()), (400, "badip\n"), "{param}");
+    }
+    assert!(fx.record(host, "A").await.is_empty());
+    assert!(fx.record(host, "AAAA").await.is_empty());
+    // The documentation ranges stay publishable: every example uses them.
+    let reply = update(
+        &server.url,
+        &format!("hostname={host}&myip=192.0.2.1,2001:db8::1"),
+        Some((host, SECRET)),
+    )
+    .await;
+    assert_eq!(reply.body, "good 192.0.2.1 2001:db8::1\n");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -171,13 +171,20 @@ fn authorized(credentials: &BasicCredentials, host: Host<'_>) -> bool {
 /// The addresses to publish: `myip` (one address, or an IPv4 and an IPv6
 /// separated by a comma) and `myipv6`, or the caller's own address when
 /// neither is given. `None` if a value is not an address, a parameter is
-/// repeated, or a family is given twice.
+/// repeated, a family is given twice, or `myipv6` holds anything but an
+/// IPv6 address.
 fn offered_addresses(query: &Query, caller: IpAddr) -> Option<Vec<IpAddr>> {
     let mut given = Vec::new();
-    for name in ["myip", "myipv6"] {
+    for (name, v6_only) in [("myip", false), ("myipv6", true)] {
         let value = query.get(name).ok()?.unwrap_or("");
         for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            given.push(part.parse::<IpAddr>().ok()?.to_canonical());
+            let ip = part.parse::<IpAddr>().ok()?.to_canonical();
+            // `myipv6` names the AAAA record: an IPv4 address there (also
+            // written as ::ffff:a.b.c.d) would quietly rewrite the A record.
+            if v6_only && !ip.is_ipv6() {
+                return None;
+            }
+            given.push(ip);
         }
     }
     if given.is_empty() {
@@ -214,5 +221,17 @@ mod tests {
         assert_eq!(offered("myip=1.2.3.4,5.6.7.8"), None);
         assert_eq!(offered("myip=nonsense"), None);
         assert_eq!(offered("myip=1.2.3.4&myip=5.6.7.8"), None);
+    }
+
+    #[test]
+    fn myipv6_takes_ipv6_only() {
+        assert_eq!(offered("myipv6=9.9.9.12"), None);
+        assert_eq!(offered("myipv6=::ffff:9.9.9.12"), None);
+        assert_eq!(offered("myip=203.0.113.1&myipv6=203.0.113.2"), None);
+        assert_eq!(offered("myipv6=2001:db8::1,9.9.9.12"), None);
+        assert_eq!(
+            offered("myip=203.0.113.1&myipv6=2001:db8::1"),
+            Some(vec!["203.0.113.1".parse().unwrap(), "2001:db8::1".parse().unwrap()])
+        );
     }
 }
