@@ -6,10 +6,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
+use crate::protocol::{dyndns2, seed};
 use crate::router::{CallerIp, router, strip_stage};
 use crate::service::Service;
 
@@ -18,7 +20,9 @@ use crate::service::Service;
 pub struct LocalOptions {
     /// Take the caller from the last `X-Forwarded-For` entry, as a reverse
     /// proxy in front of this server appends it. Off by default: without a
-    /// proxy, any client could claim any address.
+    /// proxy, any client could claim any address. A request whose last entry
+    /// is not a bare IP address gets a 400; one without the header is taken
+    /// to come from its TCP peer.
     pub trust_forwarded_for: bool,
     /// Also answer below `/{stage}/`, as the deployed API does, so that a
     /// client configured for the stage URL works here unchanged.
@@ -48,12 +52,6 @@ async fn caller_from_connection(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let forwarded = options
-        .trust_forwarded_for
-        .then(|| last_forwarded_for(&request))
-        .flatten();
-    let caller = forwarded.unwrap_or(peer.ip()).to_canonical();
-    request.extensions_mut().insert(CallerIp(caller));
     if let Some(uri) = options
         .stage
         .as_deref()
@@ -61,12 +59,97 @@ async fn caller_from_connection(
     {
         *request.uri_mut() = uri;
     }
+    // Without the header the request did not come through the proxy (a
+    // health check, or a client on the same host): its TCP peer is who it
+    // is. With a header that does not end in a bare address, the proxy's
+    // own address is the only fallback, and publishing that would be wrong.
+    let forwarded = if options.trust_forwarded_for {
+        match last_forwarded_for(&request) {
+            Ok(forwarded) => forwarded,
+            Err(BadForwardedFor) => {
+                tracing::warn!("refused a request whose X-Forwarded-For does not end in an IP address");
+                return bad_forwarded_for(request.uri().path());
+            }
+        }
+    } else {
+        None
+    };
+    let caller = forwarded.unwrap_or(peer.ip()).to_canonical();
+    request.extensions_mut().insert(CallerIp(caller));
     next.run(request).await
 }
 
+/// An `X-Forwarded-For` header whose right-most entry is not a bare address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BadForwardedFor;
+
 /// The right-most `X-Forwarded-For` address: the one the trusted proxy saw.
 /// Entries further left were written by the client and prove nothing.
-fn last_forwarded_for(request: &Request) -> Option<IpAddr> {
-    let header = request.headers().get_all("x-forwarded-for").iter().next_back()?;
-    header.to_str().ok()?.rsplit(',').next()?.trim().parse().ok()
+/// `Ok(None)` when there is no such header; an error when the last entry is
+/// anything but a bare address (a port, brackets, an empty entry, junk).
+fn last_forwarded_for(request: &Request) -> Result<Option<IpAddr>, BadForwardedFor> {
+    let Some(header) = request.headers().get_all("x-forwarded-for").iter().next_back() else {
+        return Ok(None);
+    };
+    let text = header.to_str().map_err(|_| BadForwardedFor)?;
+    let last = text.rsplit(',').next().unwrap_or_default().trim();
+    last.parse().map(Some).map_err(|_| BadForwardedFor)
+}
+
+/// A 400 in the format of the protocol the path belongs to: dyndns2's
+/// `badagent` for `/nic/update`, plain text for `/myip`, and the seed's JSON
+/// everywhere else.
+fn bad_forwarded_for(path: &str) -> Response {
+    const WHY: &str = "the X-Forwarded-For header does not end in an IP address";
+    match path {
+        "/nic/update" => dyndns2::bad_request().into_response(),
+        "/myip" => (
+            StatusCode::BAD_REQUEST,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{WHY}\n"),
+        )
+            .into_response(),
+        _ => seed::bad_request(&format!("Bad request: {WHY}.")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(values: &[&str]) -> Result<Option<IpAddr>, BadForwardedFor> {
+        let mut request = Request::new(axum::body::Body::empty());
+        for value in values {
+            request.headers_mut().append("x-forwarded-for", value.parse().unwrap());
+        }
+        last_forwarded_for(&request)
+    }
+
+    #[test]
+    fn takes_the_last_entry_of_the_last_header() {
+        let ip = |s: &str| Ok(Some(s.parse().unwrap()));
+        assert_eq!(parse(&[]), Ok(None));
+        assert_eq!(parse(&["203.0.113.8"]), ip("203.0.113.8"));
+        assert_eq!(parse(&["198.51.100.7, 203.0.113.8"]), ip("203.0.113.8"));
+        assert_eq!(parse(&["198.51.100.7", " 2001:db8::1 "]), ip("2001:db8::1"));
+        // Junk further left was written by the client and does not matter.
+        assert_eq!(parse(&["nonsense, 203.0.113.8"]), ip("203.0.113.8"));
+    }
+
+    #[test]
+    fn refuses_a_last_entry_that_is_not_a_bare_address() {
+        for bad in [
+            "8.8.8.8:443",
+            "[2001:db8::1]",
+            "[2001:db8::1]:443",
+            "1.2.3.4,",
+            "",
+            " ",
+            "garbage",
+            "203.0.113.8, unknown",
+        ] {
+            assert_eq!(parse(&[bad]), Err(BadForwardedFor), "{bad:?}");
+        }
+        assert_eq!(parse(&["203.0.113.8", "junk"]), Err(BadForwardedFor));
+    }
 }

@@ -161,3 +161,66 @@ async fn an_ipv6_caller_cannot_set_an_ipv4_only_host() {
     assert_eq!(response.text().await.unwrap(), "badip\n");
     assert_eq!(fx.all_records().await, records);
 }
+
+/// Behind a trusted proxy, an `X-Forwarded-For` that does not end in a bare
+/// address is refused: falling back to the TCP peer would publish the
+/// proxy's own address.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trusted_forwarded_for_that_is_not_an_address_is_refused() {
+    let fx = Fixture::new().await;
+    let host = fx.host("home");
+    fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({})) })).await;
+    let records = fx.all_records().await;
+    let options = LocalOptions {
+        trust_forwarded_for: true,
+        stage: Some("prod".into()),
+    };
+    let server = serve_with(&fx, "127.0.0.1:0", Duration::ZERO, options).await;
+    let client = reqwest::Client::new();
+    let send = |path: String, forwarded: &'static str| {
+        let request = client
+            .get(format!("{}{path}", server.url))
+            .header("x-forwarded-for", forwarded)
+            .basic_auth(&host, Some(SECRET));
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            (status, response.text().await.expect("body"))
+        }
+    };
+    // Hashed for the proxy's (the TCP peer's) address, so that a fallback
+    // to the peer would verify and publish it.
+    let set = format!(
+        "/?mode=set&hostname={host}&hash={}",
+        seed_hash("127.0.0.1", &host, SECRET)
+    );
+    let seed_refusal = r#"{"return_status":"fail","return_message":"Bad request: the X-Forwarded-For header does not end in an IP address."}"#;
+    for forwarded in ["8.8.8.8:443", "[2001:db8::1]", "1.2.3.4,", "garbage", "198.51.100.7, "] {
+        for path in ["/?mode=get".to_owned(), "/prod?mode=get".to_owned(), set.clone()] {
+            let (status, body) = send(path.clone(), forwarded).await;
+            assert_eq!((status, body.as_str()), (400, seed_refusal), "{forwarded} {path}");
+        }
+        let (status, body) = send(format!("/nic/update?hostname={host}"), forwarded).await;
+        assert_eq!((status, body.as_str()), (400, "badagent\n"), "{forwarded}");
+        let (status, body) = send(format!("/prod/nic/update?hostname={host}"), forwarded).await;
+        assert_eq!((status, body.as_str()), (400, "badagent\n"), "{forwarded}");
+        let (status, body) = send("/myip".to_owned(), forwarded).await;
+        assert_eq!(status, 400, "{forwarded}");
+        assert!(!body.contains("127.0.0.1"), "{body}");
+    }
+    assert_eq!(fx.all_records().await, records, "the proxy's address was published");
+
+    // A well-formed header is trusted, right-most entry first.
+    let (status, body) = send("/?mode=get".to_owned(), "198.51.100.7, 203.0.113.8").await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, support::seed_body(true, "203.0.113.8").as_str())
+    );
+    // Without the header the request did not pass the proxy: the peer is the
+    // caller, as `ddns-ctl setup`'s direct live check relies on.
+    let (status, body) = support::get(&format!("{}/?mode=get", server.url)).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, support::seed_body(true, "127.0.0.1").as_str())
+    );
+}

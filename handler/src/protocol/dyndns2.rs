@@ -61,6 +61,12 @@ impl IntoResponse for Reply {
     }
 }
 
+/// The answer to a malformed request (`badagent`, 400), for a front door
+/// that refuses a request before it reaches [`handle`].
+pub fn bad_request() -> Reply {
+    Reply::once(StatusCode::BAD_REQUEST, "badagent")
+}
+
 /// Answers one `/nic/update` request from `caller`.
 pub async fn handle(
     service: &Service,

@@ -74,6 +74,12 @@ impl IntoResponse for Reply {
     }
 }
 
+/// A 400 for a request the front door refused before it reached the API,
+/// with `message` as the `return_message`.
+pub fn bad_request(message: &str) -> Reply {
+    Reply::fail(StatusCode::BAD_REQUEST, message)
+}
+
 /// A reply for a method other than GET on a seed path.
 pub fn method_not_allowed() -> Reply {
     Reply::fail(StatusCode::METHOD_NOT_ALLOWED, "Only GET requests are supported.")
