@@ -15,28 +15,57 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::hostname::lookup_key;
+use crate::hostname::{Hostname, lookup_key};
+use crate::strict_json::{self, Duplicate, StrictError};
 
 /// The object key the seed used, and the default here.
 pub const DEFAULT_KEY: &str = "config.json";
 
+/// The shortest `shared_secret` the service accepts, in characters. A secret
+/// is all that stands between the internet and a host's record, and the seed
+/// hash lets anyone who saw one update URL guess it offline; `ddns-ctl`
+/// generates 43-character secrets.
+pub const MIN_SECRET_LEN: usize = 16;
+
 /// Route53 accepts TTLs from 0 to 2^31 - 1 seconds.
 const MAX_TTL: i64 = i32::MAX as i64;
 
+/// The longest hosted zone id (without `/hostedzone/`) accepted. Route53's
+/// ids are up to 32 upper-case letters and digits.
+const MAX_ZONE_ID_LEN: usize = 32;
+
 /// Why a config object cannot be used.
+///
+/// No message quotes a value from the config: a secret in the wrong field or
+/// of the wrong type would otherwise end up in logs and terminals. They name
+/// the host key and the field instead.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// Not JSON at all, or JSON that is not an object at the top.
-    #[error("the config is not a JSON object: {0}")]
-    NotJson(#[source] serde_json::Error),
+    #[error("the config is not a JSON object: {reason}")]
+    NotJson {
+        /// What is wrong, and where (line and column), without the text.
+        reason: String,
+    },
+    /// The same top-level key appears twice. JSON readers disagree on which
+    /// one counts, so neither does.
+    #[error("the config has the key '{0}' more than once")]
+    DuplicateKey(String),
+    /// A host's entry (or an object inside it) has the same field twice.
+    #[error("the config entry for '{host}' has the field '{field}' more than once")]
+    DuplicateField {
+        /// The host as written in the config.
+        host: String,
+        /// The repeated field.
+        field: String,
+    },
     /// One host's entry is missing a field or has one of the wrong type.
-    #[error("the config entry for '{host}' is invalid: {source}")]
+    #[error("the config entry for '{host}' is invalid: {reason}")]
     BadEntry {
         /// The host as written in the config.
         host: String,
-        /// What serde found wrong.
-        #[source]
-        source: serde_json::Error,
+        /// Which field is missing or of the wrong type.
+        reason: String,
     },
     /// One host's entry parses but holds a value Route53 would refuse.
     #[error("the config entry for '{host}' is invalid: {reason}")]
@@ -157,15 +186,30 @@ impl HostConfig {
         bare_zone_id(&self.route_53_zone_id)
     }
 
+    /// The rules an entry must meet, whatever its name. The reasons name
+    /// the field and the rule, never the value.
     fn validate(&self) -> Result<(), String> {
-        if self.zone_id().is_empty() {
+        let zone = self.zone_id();
+        if zone.is_empty() {
             return Err("route_53_zone_id is empty".into());
+        }
+        // Route53's own alphabet; anything else (a `*`, a path, a zone
+        // name) is a mistake that would otherwise surface only as a failed
+        // API call, or be sent to Route53 in a request path.
+        if zone.len() > MAX_ZONE_ID_LEN || !zone.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
+            return Err(format!(
+                "route_53_zone_id is not a hosted zone id (up to {MAX_ZONE_ID_LEN} upper-case letters and digits, optionally after /hostedzone/)"
+            ));
         }
         if !(0..=MAX_TTL).contains(&self.route_53_record_ttl) {
             return Err(format!("route_53_record_ttl must be 0 to {MAX_TTL}"));
         }
-        if self.shared_secret.expose().is_empty() {
+        let secret_len = self.shared_secret.expose().chars().count();
+        if secret_len == 0 {
             return Err("shared_secret is empty".into());
+        }
+        if secret_len < MIN_SECRET_LEN {
+            return Err(format!("shared_secret is shorter than {MIN_SECRET_LEN} characters"));
         }
         Ok(())
     }
@@ -189,26 +233,55 @@ pub struct Config {
 }
 
 impl Config {
-    /// Parses and validates a config object.
+    /// Parses and validates a config object: what the service loads.
     ///
     /// Every entry must be valid: a config that is half usable would make
     /// failures depend on which host a client asks for, which is harder to
     /// notice than one clear error.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, ConfigError> {
-        let raw: Map<String, Value> = serde_json::from_slice(bytes).map_err(ConfigError::NotJson)?;
+        let config = Self::parse(bytes)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parses a config object without the checks of [`Config::validate`]:
+    /// the JSON must be an object without duplicate keys, every entry must
+    /// have the seed's fields with the right types, and no two keys may name
+    /// the same host. For tools that must read a config to report or repair
+    /// what is wrong with it; the service uses [`Config::from_slice`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, ConfigError> {
+        let raw = strict_json::object_from_slice(bytes).map_err(|err| match err {
+            StrictError::Duplicate(Duplicate::Top(key)) => ConfigError::DuplicateKey(key),
+            StrictError::Duplicate(Duplicate::Inside { top, key }) => {
+                ConfigError::DuplicateField { host: top, field: key }
+            }
+            StrictError::Json(err) => ConfigError::NotJson {
+                reason: describe_json_error(&err),
+            },
+        })?;
         let mut config = Self::default();
         for (name, value) in raw {
-            let host: HostConfig = serde_json::from_value(value).map_err(|source| ConfigError::BadEntry {
-                host: name.clone(),
-                source,
-            })?;
-            host.validate().map_err(|reason| ConfigError::BadValue {
+            check_shape(&value).map_err(|reason| ConfigError::BadEntry {
                 host: name.clone(),
                 reason,
+            })?;
+            // serde's own message would quote the offending value.
+            let host: HostConfig = serde_json::from_value(value).map_err(|_| ConfigError::BadEntry {
+                host: name.clone(),
+                reason: "it does not have the fields of a host entry".into(),
             })?;
             config.push(name, host)?;
         }
         Ok(config)
+    }
+
+    /// Checks every host as [`Config::from_slice`] does: each key is a valid
+    /// hostname, each zone id is a Route53 id, each TTL is in range and each
+    /// secret has at least [`MIN_SECRET_LEN`] characters. Returns the first
+    /// problem, in config order; `ddns-ctl status` can report it for a config
+    /// read with [`Config::parse`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.hosts().try_for_each(|host| Self::check(host.name, host.config))
     }
 
     fn push(&mut self, name: String, host: HostConfig) -> Result<(), ConfigError> {
@@ -268,12 +341,14 @@ impl Config {
         Some(&mut self.hosts[i].1)
     }
 
-    /// Checks a host's settings as [`Config::from_slice`] would.
+    /// Checks a host's name and settings as [`Config::from_slice`] would.
     pub fn check(name: &str, host: &HostConfig) -> Result<(), ConfigError> {
-        host.validate().map_err(|reason| ConfigError::BadValue {
+        let bad = |reason: String| ConfigError::BadValue {
             host: name.to_owned(),
             reason,
-        })
+        };
+        Hostname::parse(name).map_err(|err| bad(format!("the key is not a valid hostname: {err}")))?;
+        host.validate().map_err(bad)
     }
 
     /// Finds a host by name in any case, with or without the trailing dot.
@@ -299,25 +374,106 @@ impl Config {
     }
 }
 
+/// A serde_json error as category and position only: its message can quote
+/// the text it choked on, which may be a secret.
+fn describe_json_error(err: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match err.classify() {
+        Category::Io => "it could not be read",
+        Category::Syntax => "it is not valid JSON",
+        Category::Eof => "it ends before the JSON does",
+        Category::Data => "its top level is not an object",
+    };
+    format!("{what} (line {}, column {})", err.line(), err.column())
+}
+
+/// What a JSON value must be to fill a field.
+#[derive(Clone, Copy)]
+enum Expect {
+    String,
+    Integer,
+    Bool,
+    RecordType,
+}
+
+impl Expect {
+    fn fits(self, value: &Value) -> bool {
+        match self {
+            Self::String => value.is_string(),
+            Self::Integer => value.as_i64().is_some(),
+            Self::Bool => value.is_boolean(),
+            Self::RecordType => matches!(value.as_str(), Some("A" | "AAAA" | "dual")),
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::String => "a string",
+            Self::Integer => "a whole number",
+            Self::Bool => "true or false",
+            Self::RecordType => r#""A", "AAAA" or "dual""#,
+        }
+    }
+}
+
+/// Checks that an entry has the seed's fields, and the extensions if given,
+/// with the right types, so that the error can name the field without
+/// quoting its value as serde would.
+fn check_shape(entry: &Value) -> Result<(), String> {
+    const REQUIRED: [(&str, Expect); 5] = [
+        ("aws_region", Expect::String),
+        ("route_53_zone_id", Expect::String),
+        ("route_53_record_ttl", Expect::Integer),
+        ("route_53_record_type", Expect::RecordType),
+        ("shared_secret", Expect::String),
+    ];
+    // (field, type, whether null stands for "not given")
+    const OPTIONAL: [(&str, Expect, bool); 2] = [
+        ("allow_private_addresses", Expect::Bool, false),
+        ("username", Expect::String, true),
+    ];
+    let Value::Object(fields) = entry else {
+        return Err("the entry is not a JSON object".into());
+    };
+    for (field, expect) in REQUIRED {
+        match fields.get(field) {
+            None => return Err(format!("the field {field} is missing")),
+            Some(value) if !expect.fits(value) => return Err(format!("{field} must be {}", expect.describe())),
+            Some(_) => {}
+        }
+    }
+    for (field, expect, nullable) in OPTIONAL {
+        if let Some(value) = fields.get(field)
+            && !(nullable && value.is_null())
+            && !expect.fits(value)
+        {
+            return Err(format!("{field} must be {}", expect.describe()));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The example config from the blog post, as a seed user has it.
+    /// The example config from the blog post, as a seed user has it, with a
+    /// real zone id and secrets long enough for [`MIN_SECRET_LEN`] (the
+    /// post's `MY_ZONE_ID` and 15-character secrets are refused now).
     const SEED_CONFIG: &str = r#"{
         "host1.dyn.example.com.": {
             "aws_region": "us-west-2",
-            "route_53_zone_id": "MY_ZONE_ID",
+            "route_53_zone_id": "Z0123456789ABCDEFGHIJ",
             "route_53_record_ttl": 60,
             "route_53_record_type": "A",
-            "shared_secret": "SHARED_SECRET_1"
+            "shared_secret": "SHARED_SECRET_0001"
         },
         "host2.dyn.example.com.": {
             "aws_region": "us-west-2",
-            "route_53_zone_id": "MY_ZONE_ID",
+            "route_53_zone_id": "Z0123456789ABCDEFGHIJ",
             "route_53_record_ttl": 60,
             "route_53_record_type": "A",
-            "shared_secret": "SHARED_SECRET_2"
+            "shared_secret": "SHARED_SECRET_0002"
         }
     }"#;
 
@@ -328,15 +484,15 @@ mod tests {
         let host = config.host("HOST2.dyn.example.com").unwrap();
         assert_eq!(host.name, "host2.dyn.example.com.");
         assert_eq!(host.config.route_53_record_type, RecordKind::A);
-        assert_eq!(host.config.shared_secret.expose(), "SHARED_SECRET_2");
+        assert_eq!(host.config.shared_secret.expose(), "SHARED_SECRET_0002");
         assert!(!host.config.allow_private_addresses);
         assert!(config.host("host3.dyn.example.com.").is_none());
     }
 
     #[test]
     fn round_trips_unknown_fields_and_order() {
-        let text = r#"{"b.example.com.":{"aws_region":"r","route_53_zone_id":"/hostedzone/Z1","route_53_record_ttl":60,"route_53_record_type":"dual","shared_secret":"s","note":{"owner":"me"}},
-                       "a.example.com.":{"aws_region":"r","route_53_zone_id":"Z2","route_53_record_ttl":0,"route_53_record_type":"AAAA","shared_secret":"t","allow_private_addresses":true,"username":"u"}}"#;
+        let text = r#"{"b.example.com.":{"aws_region":"r","route_53_zone_id":"/hostedzone/Z1","route_53_record_ttl":60,"route_53_record_type":"dual","shared_secret":"ssssssssssssssss","note":{"owner":"me"}},
+                       "a.example.com.":{"aws_region":"r","route_53_zone_id":"Z2","route_53_record_ttl":0,"route_53_record_type":"AAAA","shared_secret":"tttttttttttttttt","allow_private_addresses":true,"username":"u"}}"#;
         let config = Config::from_slice(text.as_bytes()).unwrap();
         let again = Config::from_slice(config.to_json_pretty().as_bytes()).unwrap();
         assert_eq!(config, again);
@@ -366,6 +522,148 @@ mod tests {
         let dup = r#"{"h.example.com.":{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":1,"route_53_record_type":"A","shared_secret":"s"},
                       "H.example.com":{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":1,"route_53_record_type":"A","shared_secret":"s"}}"#;
         assert!(err(dup).contains("more than once"));
+    }
+
+    /// One entry for `h.example.com.` with the fields given as JSON text.
+    fn entry_with(fields: &str) -> String {
+        format!(
+            r#"{{"h.example.com.":{{"aws_region":"r","route_53_record_ttl":60,"route_53_record_type":"A",{fields}}}}}"#
+        )
+    }
+
+    const LONG: &str = r#""shared_secret":"0123456789abcdef""#;
+
+    #[test]
+    fn duplicate_keys_are_refused_and_named() {
+        let host = r#"{"aws_region":"r","route_53_zone_id":"Z1","route_53_record_ttl":60,"route_53_record_type":"A","shared_secret":"0123456789abcdef"}"#;
+        let twice = format!(r#"{{"h.example.com.":{host},"h.example.com.":{host}}}"#);
+        let err = Config::from_slice(twice.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::DuplicateKey(k) if k == "h.example.com."),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "the config has the key 'h.example.com.' more than once"
+        );
+        // Last-wins would have meant the second secret; neither counts.
+        let field = entry_with(
+            r#""route_53_zone_id":"Z1","shared_secret":"0123456789abcdef","shared_secret":"fedcba9876543210""#,
+        );
+        let err = Config::from_slice(field.as_bytes()).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::DuplicateField { host, field } if host == "h.example.com." && field == "shared_secret"),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            !text.contains("0123456789abcdef") && !text.contains("fedcba9876543210"),
+            "{text}"
+        );
+        // Also inside a field the service does not know, which it would
+        // carry through a rewrite.
+        let nested = entry_with(&format!(r#""route_53_zone_id":"Z1",{LONG},"note":{{"a":1,"a":2}}"#));
+        assert!(matches!(
+            Config::from_slice(nested.as_bytes()),
+            Err(ConfigError::DuplicateField { field, .. }) if field == "a"
+        ));
+        // Parsing for repair refuses them too: there is no right one to keep.
+        assert!(Config::parse(twice.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn zone_ids_must_be_route53_ids() {
+        let check =
+            |zone: &str| Config::from_slice(entry_with(&format!(r#""route_53_zone_id":"{zone}",{LONG}"#)).as_bytes());
+        for good in ["Z1", "/hostedzone/Z0123456789ABCDEFGHIJ", &"A".repeat(32), "0123"] {
+            assert!(check(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "*",
+            "/hostedzone/*",
+            "z1",
+            "Z1 ",
+            "Z-1",
+            "../Z1",
+            "/hostedzone/",
+            &"A".repeat(33),
+            "Z1/rrset",
+        ] {
+            let err = check(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("'h.example.com.'") && err.contains("route_53_zone_id"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn keys_must_be_hostnames() {
+        for bad in ["*.example.com.", "localhost", "a b.example.com", "-a.example.com", ""] {
+            let text = format!(
+                r#"{{"{bad}":{{"aws_region":"r","route_53_zone_id":"Z1","route_53_record_ttl":60,"route_53_record_type":"A",{LONG}}}}}"#
+            );
+            let err = Config::from_slice(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains("not a valid hostname"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_have_a_minimum_length() {
+        let with = |secret: &str| entry_with(&format!(r#""route_53_zone_id":"Z1","shared_secret":"{secret}""#));
+        let short = "x".repeat(MIN_SECRET_LEN - 1);
+        let err = Config::from_slice(with(&short).as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("shared_secret is shorter than 16 characters"), "{err}");
+        assert!(!err.contains(&short), "{err}");
+        assert!(Config::from_slice(with(&"x".repeat(MIN_SECRET_LEN)).as_bytes()).is_ok());
+        // Characters, not bytes: 15 two-byte characters are still too short.
+        assert!(Config::from_slice(with(&"é".repeat(MIN_SECRET_LEN - 1)).as_bytes()).is_err());
+        // Parsing for repair takes it; validating does not.
+        let parsed = Config::parse(with(&short).as_bytes()).unwrap();
+        assert!(matches!(parsed.validate(), Err(ConfigError::BadValue { .. })));
+    }
+
+    #[test]
+    fn errors_never_quote_config_values() {
+        let secret = "hunter2hunter2hunter2";
+        for text in [
+            entry_with(r#""route_53_zone_id":"Z1","shared_secret":1234567890123456789"#),
+            entry_with(&format!(r#""route_53_zone_id":"Z1","shared_secret":["{secret}"]"#)),
+            entry_with(&format!(r#""route_53_zone_id":"{secret}",{LONG}"#)),
+            entry_with(&format!(r#""route_53_zone_id":1234567890123456789,{LONG}"#)),
+            format!(
+                r#"{{"h.example.com.":{{"aws_region":"r","route_53_zone_id":"Z1","route_53_record_ttl":"{secret}","route_53_record_type":"A",{LONG}}}}}"#
+            ),
+            format!(
+                r#"{{"h.example.com.":{{"aws_region":"r","route_53_zone_id":"Z1","route_53_record_ttl":60,"route_53_record_type":"{secret}",{LONG}}}}}"#
+            ),
+            entry_with(&format!(
+                r#""route_53_zone_id":"Z1",{LONG},"username":{{"{secret}":1}}"#
+            )),
+            entry_with(&format!(
+                r#""route_53_zone_id":"Z1",{LONG},"allow_private_addresses":"{secret}""#
+            )),
+            format!(r#""{secret}""#),
+            format!(r#"{{"h.example.com.": {{"shared_secret": "{secret}" oops}}}}"#),
+            format!(r#"{{"h.example.com.": "{secret}"}}"#),
+        ] {
+            let err = Config::from_slice(text.as_bytes()).unwrap_err().to_string();
+            assert!(!err.contains(secret) && !err.contains("1234567890123456789"), "{err}");
+        }
+        let err =
+            Config::from_slice(entry_with(r#""route_53_zone_id":"Z1","shared_secret":1234567890123456789"#).as_bytes())
+                .unwrap_err()
+                .to_string();
+        assert!(
+            err.contains("'h.example.com.'") && err.contains("shared_secret must be a string"),
+            "{err}"
+        );
+        let err = Config::from_slice(entry_with(r#""route_53_zone_id":"Z1""#).as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the field shared_secret is missing"), "{err}");
+        let err = Config::from_slice(b"{\n  \"h\": {,}\n}").unwrap_err().to_string();
+        assert!(err.contains("not valid JSON (line 2"), "{err}");
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub mod service;
 pub mod store;
 pub mod update;
 
+mod strict_json;
+
 pub use router::{CallerIp, router};
 pub use service::{Service, Settings};
 

@@ -11,7 +11,7 @@ use ddns_testkit::Fixture;
 use serde_json::json;
 use support::{basic, seed_hash, serve, serve_with};
 
-const SECRET: &str = "barrage-secret";
+const SECRET: &str = "barrage-secret-01";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_bad_request_gets_a_4xx_and_changes_nothing() {

@@ -7,7 +7,7 @@ use ddns_testkit::Fixture;
 use serde_json::json;
 use support::serve;
 
-const SECRET: &str = "router-secret";
+const SECRET: &str = "router-secret-0001";
 
 struct Reply {
     status: u16,
@@ -302,6 +302,13 @@ async fn a_broken_config_is_911() {
     let host = fx.host("home");
     let reply = update(&server.url, &format!("hostname={host}"), Some((&host, SECRET))).await;
     assert_eq!((reply.status, reply.body.as_str()), (500, "911\n"));
+    // A host named twice is as broken, even when both entries agree.
+    let entry = serde_json::to_string(&fx.entry("A", SECRET, json!({}))).unwrap();
+    fx.put_config_bytes("config.json", format!(r#"{{"{host}": {entry}, "{host}": {entry}}}"#))
+        .await;
+    let reply = update(&server.url, &format!("hostname={host}"), Some((&host, SECRET))).await;
+    assert_eq!((reply.status, reply.body.as_str()), (500, "911\n"));
+    assert!(fx.record(&host, "A").await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

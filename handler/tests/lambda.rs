@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use support::{basic, seed_body, seed_hash};
 use tokio::sync::{Notify, mpsc};
 
-const SECRET: &str = "lambda-secret";
+const SECRET: &str = "lambda-secret-0001";
 const SOURCE_IP: &str = "203.0.113.50";
 
 /// A minimal Lambda Runtime API: hands out queued events and collects what

@@ -10,7 +10,7 @@ use ddns_testkit::Fixture;
 use serde_json::json;
 use support::{get, seed_body, seed_hash, serve, serve_with};
 
-const SECRET: &str = "SHARED_SECRET_1";
+const SECRET: &str = "SHARED_SECRET_0001";
 
 async fn one_host(kind: &str) -> (Fixture, String) {
     let fx = Fixture::new().await;
@@ -258,6 +258,70 @@ async fn a_missing_or_broken_config_is_a_server_fault_not_a_crash() {
     assert_eq!(get(&format!("{}/?mode=get", server.url)).await.0, 200);
 }
 
+/// A config that is ambiguous (a duplicate key) or breaks a rule (zone id,
+/// hostname key, secret length, a secret that is not a string) is refused as
+/// a whole, exactly like broken JSON: the good config served just before is
+/// not served in its place, and a valid host in the same file is refused too.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ambiguous_or_invalid_config_is_refused_as_a_whole() {
+    let (fx, host) = one_host("A").await;
+    let server = serve(&fx).await;
+    let url = |secret: &str| {
+        format!(
+            "{}/?mode=set&hostname={host}&hash={}",
+            server.url,
+            seed_hash("127.0.0.1", &host, secret)
+        )
+    };
+    let broken = seed_body(false, "There was an issue finding or reading the S3 config file.");
+    let good = fx.entry("A", SECRET, json!({}));
+    let text = |value: &serde_json::Value| serde_json::to_string(value).unwrap();
+    let short = &SECRET[..15];
+    let field = |name: &str, value: serde_json::Value| {
+        let mut entry = good.clone();
+        entry[name] = value;
+        text(&json!({ &host: entry }))
+    };
+    let other = fx.host("other");
+    let cases = [
+        // Both entries would let SECRET in, so last-wins would serve it.
+        (
+            "duplicate host key",
+            format!(r#"{{"{host}": {0}, "{host}": {0}}}"#, text(&good)),
+            SECRET,
+        ),
+        // Last-wins would take the second secret, which the request uses.
+        (
+            "duplicate field",
+            text(&good).replacen(
+                r#""shared_secret":"#,
+                r#""shared_secret":"an-old-secret-0000","shared_secret":"#,
+                1,
+            ),
+            SECRET,
+        ),
+        ("zone id *", field("route_53_zone_id", json!("*")), SECRET),
+        ("short secret", field("shared_secret", json!(short)), short),
+        (
+            "numeric secret",
+            field("shared_secret", json!(1234567890123456789u64)),
+            SECRET,
+        ),
+        (
+            "a key that is not a hostname",
+            text(&json!({ &host: good, format!("*.{other}"): good })),
+            SECRET,
+        ),
+    ];
+    for (what, config, secret) in cases {
+        fx.put_config(&json!({ &host: good })).await;
+        assert_eq!(get(&url(SECRET)).await.0, 200, "the good config before: {what}");
+        fx.put_config_bytes("config.json", config).await;
+        assert_eq!(get(&url(secret)).await, (500, broken.clone()), "{what}");
+    }
+    assert_eq!(fx.record(&host, "A").await, ["127.0.0.1"]);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rotated_secret_takes_effect_once_the_cache_expires() {
     let (fx, host) = one_host("A").await;
@@ -272,19 +336,19 @@ async fn a_rotated_secret_takes_effect_once_the_cache_expires() {
     };
     let cached_at = std::time::Instant::now();
     assert_eq!(get(&url(SECRET)).await.0, 200);
-    fx.put_config(&json!({ &host: fx.entry("A", "rotated", json!({})) }))
+    fx.put_config(&json!({ &host: fx.entry("A", "rotated-secret-0002", json!({})) }))
         .await;
     // Until the cache expires, the config it holds is the one that counts:
     // the old secret still works and the new one does not yet.
     assert_eq!(get(&url(SECRET)).await.0, 200, "the cache was not used");
-    assert_eq!(get(&url("rotated")).await.0, 403, "the cache was not used");
+    assert_eq!(get(&url("rotated-secret-0002")).await.0, 403, "the cache was not used");
     assert!(
         cached_at.elapsed() < max_age,
         "too slow to see the cache; the checks above prove nothing"
     );
     tokio::time::sleep(max_age + Duration::from_millis(200)).await;
     assert_eq!(get(&url(SECRET)).await.0, 403, "old secret still accepted");
-    assert_eq!(get(&url("rotated")).await.0, 200);
+    assert_eq!(get(&url("rotated-secret-0002")).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread")]
