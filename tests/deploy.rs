@@ -399,7 +399,7 @@ async fn a_second_deploy_makes_no_mutating_call() {
 async fn hosts_in_the_config_widen_the_role_to_their_zones_only() {
     let (stack, aws, zone_id, zone) = common::deployed().await;
     let host = format!("home.{zone}");
-    let config = json!({ &host: common::host_entry(&zone_id, "s3cret", false) });
+    let config = json!({ &host: common::host_entry(&zone_id, "a-secret-of-enough-length", false) });
     aws.put_config(&stack, &config).await;
 
     let out = stack.deploy(&[]);
@@ -445,7 +445,7 @@ async fn teardown_removes_the_stack_and_nothing_else() {
     let record = format!("home.{zone}");
     aws.put_config(
         &stack,
-        &json!({ &record: common::host_entry(&zone_id, "s3cret", false) }),
+        &json!({ &record: common::host_entry(&zone_id, "a-secret-of-enough-length", false) }),
     )
     .await;
     stack.deploy(&[]);
@@ -715,7 +715,7 @@ fn missing_region_or_credentials_name_the_fix() {
 async fn serve_finds_the_stack_bucket_by_name() {
     let (stack, aws, zone_id, zone) = common::deployed().await;
     let host = format!("home.{zone}");
-    let config = json!({ &host: common::host_entry(&zone_id, "s3cret", true) });
+    let config = json!({ &host: common::host_entry(&zone_id, "a-secret-of-enough-length", true) });
     aws.put_config(&stack, &config).await;
 
     let serve = common::Serve::start(&stack);
@@ -723,7 +723,7 @@ async fn serve_finds_the_stack_bucket_by_name() {
         .args([
             "-s",
             "-u",
-            &format!("{host}:s3cret"),
+            &format!("{host}:a-secret-of-enough-length"),
             &format!("{}nic/update?hostname={host}", serve.url()),
         ])
         .output()

@@ -223,7 +223,7 @@ async fn import_export_history_and_restore() {
     let imported = format!("host1.{zone}");
     std::fs::write(
         &file,
-        json!({ &imported: seed_entry("SHARED_SECRET_1"), &kept: seed_entry("other") }).to_string(),
+        json!({ &imported: seed_entry("SHARED_SECRET_ONE_LONG"), &kept: seed_entry("another-long-secret") }).to_string(),
     )
     .unwrap();
 
@@ -242,7 +242,7 @@ async fn import_export_history_and_restore() {
         current[&kept]["shared_secret"], original_secret,
         "a conflict must keep the existing host without --overwrite"
     );
-    assert_eq!(current[&imported]["shared_secret"], "SHARED_SECRET_1");
+    assert_eq!(current[&imported]["shared_secret"], "SHARED_SECRET_ONE_LONG");
 
     // An invalid file is refused before anything is written.
     let bad = stack.dir.join("bad.json");
@@ -262,7 +262,7 @@ async fn import_export_history_and_restore() {
         .args([
             client,
             &imported,
-            "SHARED_SECRET_1",
+            "SHARED_SECRET_ONE_LONG",
             &format!("{}/prod", serve.addr),
             "http",
         ])
@@ -280,13 +280,13 @@ async fn import_export_history_and_restore() {
         .args(["config", "export"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("<redacted>").and(predicate::str::contains("SHARED_SECRET_1").not()));
+        .stdout(predicate::str::contains("<redacted>").and(predicate::str::contains("SHARED_SECRET_ONE_LONG").not()));
     stack
         .cli()
         .args(["config", "export", "--show-secrets"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("SHARED_SECRET_1"));
+        .stdout(predicate::str::contains("SHARED_SECRET_ONE_LONG"));
 
     // history lists every version; restoring the one before the import
     // brings that config back, as a new version.

@@ -11,7 +11,7 @@ use ddns_testkit::Fixture;
 use predicates::prelude::*;
 use serde_json::json;
 
-const SECRET: &str = "SHARED_SECRET_1";
+const SECRET: &str = "SHARED_SECRET_ONE_LONG";
 
 /// A `ddns-ctl serve` process; killed when dropped.
 struct Serve {

@@ -185,7 +185,7 @@ mod tests {
 
     fn entry(secret: &str) -> String {
         format!(
-            r#"{{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":60,"route_53_record_type":"A","shared_secret":"{secret}"}}"#
+            r#"{{"aws_region":"r","route_53_zone_id":"Z","route_53_record_ttl":60,"route_53_record_type":"A","shared_secret":"secret-for-host-{secret}"}}"#
         )
     }
 
@@ -204,12 +204,12 @@ mod tests {
         assert_eq!(report.unchanged, ["A.example.com"]);
         assert_eq!(report.conflicts, ["b.example.com."]);
         assert!(report.overwritten.is_empty());
-        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "2");
+        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "secret-for-host-2");
         assert_eq!(merged.len(), 3);
 
         let mut merged = config(&ours);
         let report = merge(&mut merged, &config(&theirs), true);
         assert_eq!(report.overwritten, ["b.example.com."]);
-        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "x");
+        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "secret-for-host-x");
     }
 }
