@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -226,10 +227,24 @@ pub struct Host<'a> {
 }
 
 /// The whole config: hosts in the order the file lists them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     hosts: Vec<(String, HostConfig)>,
+    /// [`lookup_key`] of each name → its position in `hosts`.
     index: HashMap<String, usize>,
+    /// Each `username`, lower-cased → the positions of the hosts that have
+    /// it, in config order. It lets a dyndns2 login find its hosts without
+    /// trying every host in turn; built when the config is loaded, and again
+    /// on first use after an edit (one through [`Config::host_mut`] may have
+    /// changed a username).
+    usernames: OnceLock<HashMap<String, Vec<usize>>>,
+}
+
+/// Two configs are equal when their hosts are; the indexes follow from them.
+impl PartialEq for Config {
+    fn eq(&self, other: &Self) -> bool {
+        self.hosts == other.hosts
+    }
 }
 
 impl Config {
@@ -272,6 +287,8 @@ impl Config {
             })?;
             config.push(name, host)?;
         }
+        // Paid once per load, not by the first request that needs it.
+        config.usernames();
         Ok(config)
     }
 
@@ -311,9 +328,46 @@ impl Config {
         text
     }
 
+    fn usernames(&self) -> &HashMap<String, Vec<usize>> {
+        self.usernames.get_or_init(|| {
+            let mut map: HashMap<String, Vec<usize>> = HashMap::new();
+            for (i, (_, host)) in self.hosts.iter().enumerate() {
+                if let Some(user) = &host.username {
+                    map.entry(user.to_ascii_lowercase()).or_default().push(i);
+                }
+            }
+            map
+        })
+    }
+
+    /// The hosts a dyndns2 login may name: the host called `username` (in
+    /// any case, with or without the trailing dot) and every host whose
+    /// `username` field is `username` (in any case), each once, in config
+    /// order. Which of them the password unlocks is for the caller to check.
+    pub fn login(&self, username: &str) -> Vec<Host<'_>> {
+        let mut found: Vec<usize> = self
+            .usernames()
+            .get(&username.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default();
+        if let Some(&i) = self.index.get(&lookup_key(username)) {
+            found.push(i);
+        }
+        found.sort_unstable();
+        found.dedup();
+        found
+            .into_iter()
+            .map(|i| {
+                let (name, config) = &self.hosts[i];
+                Host { name, config }
+            })
+            .collect()
+    }
+
     /// Adds a host, or replaces the one of the same name (in any case, with
     /// or without the dot) in place, keeping its key as written.
     pub fn upsert(&mut self, name: &str, host: HostConfig) {
+        self.usernames = OnceLock::new();
         match self.index.get(&lookup_key(name)) {
             Some(&i) => self.hosts[i].1 = host,
             None => {
@@ -325,6 +379,7 @@ impl Config {
 
     /// Removes a host; returns its name as written and its settings.
     pub fn remove(&mut self, name: &str) -> Option<(String, HostConfig)> {
+        self.usernames = OnceLock::new();
         let i = self.index.remove(&lookup_key(name))?;
         let removed = self.hosts.remove(i);
         for slot in self.index.values_mut() {
@@ -337,6 +392,7 @@ impl Config {
 
     /// A host's settings, to change them in place.
     pub fn host_mut(&mut self, name: &str) -> Option<&mut HostConfig> {
+        self.usernames = OnceLock::new();
         let i = *self.index.get(&lookup_key(name))?;
         Some(&mut self.hosts[i].1)
     }
@@ -697,6 +753,49 @@ mod tests {
         let again = Config::from_slice(config.to_json_pretty().as_bytes()).unwrap();
         assert_eq!(again, config);
         assert!(config.remove("nope.example.com").is_none());
+    }
+
+    #[test]
+    fn logins_find_hosts_by_name_and_by_username() {
+        let entry = |user: Option<&str>| {
+            let mut value = serde_json::json!({"aws_region":"r","route_53_zone_id":"Z1","route_53_record_ttl":60,
+                "route_53_record_type":"A","shared_secret":"0123456789abcdef"});
+            if let Some(user) = user {
+                value["username"] = user.into();
+            }
+            value
+        };
+        let mut hosts = Map::new();
+        for i in 0..5_000 {
+            hosts.insert(format!("h{i}.example.com."), entry(None));
+        }
+        hosts.insert("a.example.com.".into(), entry(Some("Family")));
+        hosts.insert("b.example.com.".into(), entry(Some("family")));
+        // A host whose username is its own name is found once.
+        hosts.insert("c.example.com.".into(), entry(Some("C.example.com.")));
+        hosts.insert("family.example.com.".into(), entry(None));
+        let mut config = Config::from_slice(Value::Object(hosts).to_string().as_bytes()).unwrap();
+        let names =
+            |config: &Config, user: &str| config.login(user).iter().map(|h| h.name.to_owned()).collect::<Vec<_>>();
+        assert_eq!(names(&config, "FAMILY"), ["a.example.com.", "b.example.com."]);
+        assert_eq!(names(&config, "h4999.EXAMPLE.com"), ["h4999.example.com."]);
+        assert_eq!(names(&config, "c.example.com."), ["c.example.com."]);
+        assert_eq!(names(&config, "family.example.com"), ["family.example.com."]);
+        assert!(names(&config, "nobody").is_empty());
+        assert!(names(&config, "").is_empty());
+        // Edits take effect in the index.
+        config.host_mut("h7.example.com").unwrap().username = Some("family".into());
+        assert_eq!(
+            names(&config, "family"),
+            ["h7.example.com.", "a.example.com.", "b.example.com."]
+        );
+        config.remove("a.example.com");
+        assert_eq!(names(&config, "family"), ["h7.example.com.", "b.example.com."]);
+        let mut d = config.host("b.example.com").unwrap().config.clone();
+        d.username = Some("Other".into());
+        config.upsert("b.example.com.", d);
+        assert_eq!(names(&config, "family"), ["h7.example.com."]);
+        assert_eq!(names(&config, "other"), ["b.example.com."]);
     }
 
     #[test]

@@ -203,6 +203,66 @@ async fn request_level_failures_answer_once_with_a_4xx() {
     assert!(fx.record(host, "A").await.is_empty());
 }
 
+/// Logins are found through the config's index, by hostname and by the
+/// `username` field, however many hosts there are.
+#[tokio::test(flavor = "multi_thread")]
+async fn logins_are_found_in_a_large_config() {
+    let fx = Fixture::new().await;
+    let n = 3_000;
+    let secret = |i: usize| format!("secret-of-host-{i:06}");
+    let mut config = serde_json::Map::new();
+    for i in 0..n {
+        let extra = if i == n - 2 {
+            json!({"username": "Router-42"})
+        } else {
+            json!({})
+        };
+        config.insert(fx.host(&format!("h{i}")), fx.entry("A", &secret(i), extra));
+    }
+    fx.put_config(&serde_json::Value::Object(config)).await;
+    let server = serve(&fx).await;
+    let last = fx.host(&format!("h{}", n - 1));
+    let by_username = fx.host(&format!("h{}", n - 2));
+    let first = fx.host("h0");
+
+    let reply = update(
+        &server.url,
+        &format!("hostname={last}&myip=203.0.113.30"),
+        Some((&last.to_uppercase(), &secret(n - 1))),
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "good 203.0.113.30\n"));
+    let reply = update(
+        &server.url,
+        &format!("hostname={by_username}&myip=203.0.113.31"),
+        Some(("router-42", &secret(n - 2))),
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "good 203.0.113.31\n"));
+    assert_eq!(fx.record(&by_username, "A").await, ["203.0.113.31"]);
+
+    // Wrong passwords, unknown names, and another host's password.
+    for (user, password) in [
+        (last.as_str(), secret(0)),
+        ("router-42", secret(n - 1)),
+        ("nobody.example.com", secret(0)),
+        (first.as_str(), secret(n - 1)),
+    ] {
+        let reply = update(&server.url, &format!("hostname={last}"), Some((user, &password))).await;
+        assert_eq!((reply.status, reply.body.as_str()), (401, "badauth\n"), "{user}");
+    }
+    // A login updates only its own hosts.
+    let reply = update(
+        &server.url,
+        &format!("hostname={last},{first}&myip=203.0.113.32"),
+        Some(("router-42", &secret(n - 2))),
+    )
+    .await;
+    assert_eq!((reply.status, reply.body.as_str()), (404, "nohost\nnohost\n"));
+    assert_eq!(fx.record(&last, "A").await, ["203.0.113.30"]);
+    assert!(fx.record(&first, "A").await.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn twenty_hosts_are_allowed() {
     let (fx, names) = fixture_with(&[("home", "A", json!({}))]).await;
