@@ -75,8 +75,10 @@ pub async fn update_host(dns: &Dns, host: Host<'_>, offered: &[IpAddr]) -> Resul
     }
 
     let zone = host.config.zone_id();
+    // Errors are logged Debug-formatted (`?`): an escaped string cannot end
+    // the line and start a forged one, whatever the message holds.
     let current = dns.current(zone, host.name, kind).await.inspect_err(|err| {
-        tracing::error!(host = host.name, result = "failed", error = %err, "update");
+        tracing::error!(host = host.name, result = "failed", error = ?err.to_string(), "update");
     })?;
     let mut changes = Vec::new();
     for ip in &wanted {
@@ -117,7 +119,7 @@ pub async fn update_host(dns: &Dns, host: Host<'_>, offered: &[IpAddr]) -> Resul
             })
         }
         Err(err) => {
-            tracing::error!(host = host.name, old = ?old, new = ?new, result = "failed", error = %err, "update");
+            tracing::error!(host = host.name, old = ?old, new = ?new, result = "failed", error = ?err.to_string(), "update");
             Err(err.into())
         }
     }

@@ -101,7 +101,8 @@ async fn run(
     let offered = offered_addresses(&query, caller).ok_or_else(|| Reply::once(StatusCode::BAD_REQUEST, "badip"))?;
 
     let config = service.config().await.map_err(|err| {
-        tracing::error!(error = %err, "config unavailable");
+        // Debug-formatted, so that nothing the config holds can break the line.
+        tracing::error!(error = ?err.to_string(), "config unavailable");
         Reply::once(StatusCode::INTERNAL_SERVER_ERROR, "911")
     })?;
     // Only the hosts this username names can match, found through the

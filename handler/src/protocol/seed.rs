@@ -117,7 +117,8 @@ async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>
     Hostname::parse(hostname).map_err(|e| Reply::fail(StatusCode::BAD_REQUEST, format!("Invalid hostname: {e}.")))?;
 
     let config = service.config().await.map_err(|err| {
-        tracing::error!(error = %err, "config unavailable");
+        // Debug-formatted, so that nothing the config holds can break the line.
+        tracing::error!(error = ?err.to_string(), "config unavailable");
         Reply::fail(StatusCode::INTERNAL_SERVER_ERROR, MSG_CONFIG)
     })?;
     let host = config
