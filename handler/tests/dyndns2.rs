@@ -275,12 +275,73 @@ async fn twenty_hosts_are_allowed() {
     )
     .await;
     assert_eq!(reply.status, 200);
-    // One answer per hostname: the first sets the record, the other
-    // nineteen find it already set.
+    // One answer per hostname: the first sets the record; the other
+    // nineteen say what a second update would, that it is already set
+    // (without asking Route53 again: see `a_repeated_host_is_updated_once`).
     let mut expected = vec!["good 203.0.113.20"];
     expected.extend(["nochg 203.0.113.20"; 19]);
     assert_eq!(reply.body.lines().collect::<Vec<_>>(), expected);
     assert_eq!(fx.record(&names[0], "A").await, ["203.0.113.20"]);
+}
+
+/// A host named many times, in any spelling, costs one Route53 read and one
+/// write; each mention still gets its line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeated_host_is_updated_once() {
+    // A moto of this test's own, so that its recorder sees only these calls.
+    let moto: &'static ddns_testkit::Moto = Box::leak(Box::new(ddns_testkit::Moto::dedicated()));
+    let sdk = moto.sdk_config().await;
+    let s3 = ddns_testkit::s3_client(&sdk);
+    let route53 = aws_sdk_route53::Client::new(&sdk);
+    let bucket = ddns_testkit::unique("ddns-test");
+    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
+    let (zone_id, zone) = ddns_testkit::create_zone(&route53).await;
+    let fx = Fixture {
+        moto,
+        sdk,
+        s3,
+        route53,
+        bucket,
+        zone_id,
+        zone,
+    };
+    let host = fx.host("home");
+    fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({})) })).await;
+    let server = serve(&fx).await;
+
+    let shout = host.trim_end_matches('.').to_uppercase();
+    let unknown = fx.host("unknown");
+    let mut names = vec![
+        host.as_str(),
+        shout.as_str(),
+        unknown.as_str(),
+        "not_a_fqdn",
+        unknown.as_str(),
+    ];
+    names.extend([host.as_str(); 15]);
+    assert_eq!(names.len(), 20);
+    moto.start_recording();
+    let reply = update(
+        &server.url,
+        &format!("hostname={}&myip=203.0.113.21", names.join(",")),
+        Some((&host, SECRET)),
+    )
+    .await;
+    let calls = moto.recorded();
+
+    assert_eq!(reply.status, 200);
+    let mut expected = vec!["good 203.0.113.21", "nochg 203.0.113.21", "nohost", "notfqdn", "nohost"];
+    expected.extend(["nochg 203.0.113.21"; 15]);
+    assert_eq!(reply.body.lines().collect::<Vec<_>>(), expected);
+    let route53_calls = |method: &str| {
+        calls
+            .iter()
+            .filter(|c| c.method == method && c.url.contains("/rrset"))
+            .count()
+    };
+    assert_eq!(route53_calls("GET"), 1, "ListResourceRecordSets: {calls:#?}");
+    assert_eq!(route53_calls("POST"), 1, "ChangeResourceRecordSets: {calls:#?}");
+    assert_eq!(fx.record(&host, "A").await, ["203.0.113.21"]);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,7 @@
 //! failure (400, 404, 409 or 502), so a client's mistake is never a 200 and a
 //! Route53 fault is a 5xx.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use axum::http::{HeaderValue, StatusCode, header};
@@ -122,10 +123,22 @@ async fn run(
         return Err(badauth());
     }
 
+    // Each distinct host is read and written once, however often the
+    // request names it (in whatever spelling): twenty mentions of one host
+    // would otherwise cost twenty Route53 reads. The answer is still one
+    // line per name, in order; see `repeated` for what a repeat says.
+    let mut answered: HashMap<String, (String, StatusCode)> = HashMap::new();
     let mut lines = Vec::with_capacity(hostnames.len());
     let mut statuses = Vec::with_capacity(hostnames.len());
     for name in hostnames {
-        let (line, status) = update_one(service, &config, &credentials, name, &offered).await;
+        let (line, status) = match answered.get(&lookup_key(name)) {
+            Some((line, status)) => (repeated(line), *status),
+            None => {
+                let answer = update_one(service, &config, &credentials, name, &offered).await;
+                answered.insert(lookup_key(name), answer.clone());
+                answer
+            }
+        };
         lines.push(line);
         statuses.push(status);
     }
@@ -133,6 +146,18 @@ async fn run(
         status: overall_status(&statuses),
         lines,
     })
+}
+
+/// The answer for a host the request already named: what updating it again
+/// would have said. After `good` the record holds the addresses, so a repeat
+/// is `nochg` with the same addresses (as when each mention was a separate
+/// update); any other answer (`nochg`, `nohost`, `badip`, `dnserr`, ...) is
+/// repeated as it was.
+fn repeated(first: &str) -> String {
+    match first.strip_prefix("good ") {
+        Some(addresses) => format!("nochg {addresses}"),
+        None => first.to_owned(),
+    }
 }
 
 /// 200 when any host succeeded, otherwise the first host's failure status.
