@@ -153,10 +153,20 @@ async fn failures_answer_4xx_in_the_seed_shape_and_change_nothing() {
             400,
             "You must pass a valid sha256 hash in the hash= argument.".into(),
         ),
+        // An unknown host is answered like a wrong proof, so that the
+        // answers do not tell which names exist.
         (
             format!("/?mode=set&hostname={unknown}&hash={good}"),
-            404,
-            format!("Unknown hostname {unknown}."),
+            403,
+            "Validation hashes do not match.".into(),
+        ),
+        (
+            format!(
+                "/?mode=set&hostname={unknown}&hash={}",
+                seed_hash("127.0.0.1", &unknown, SECRET)
+            ),
+            403,
+            "Validation hashes do not match.".into(),
         ),
         (
             format!("/?mode=set&hostname={host}&hash={wrong}"),

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use crate::auth::SeedHash;
+use crate::config::Secret;
 use crate::hostname::Hostname;
 use crate::query::{Query, QueryError};
 use crate::service::Service;
@@ -121,9 +122,13 @@ async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>
         tracing::error!(error = ?err.to_string(), "config unavailable");
         Reply::fail(StatusCode::INTERNAL_SERVER_ERROR, MSG_CONFIG)
     })?;
-    let host = config
-        .host(hostname)
-        .ok_or_else(|| Reply::fail(StatusCode::NOT_FOUND, format!("Unknown hostname {hostname}.")))?;
+    // An unknown host gets the wrong proof's answer, after the same work:
+    // a different one would tell anyone which names the config holds.
+    let Some(host) = config.host(hostname) else {
+        let _ = hash.verify(&caller.to_string(), hostname, &Secret::new(String::new()));
+        tracing::info!(host_known = false, result = "badauth", "update refused");
+        return Err(Reply::fail(StatusCode::FORBIDDEN, MSG_MISMATCH));
+    };
     // The hash covers the name exactly as the client sent it, as in the seed.
     if !hash.verify(&caller.to_string(), hostname, &host.config.shared_secret) {
         tracing::info!(host = host.name, result = "badauth", "update refused");
