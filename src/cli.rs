@@ -204,6 +204,19 @@ pub struct ServeArgs {
     /// --listen 127.0.0.1:0).
     #[arg(long, value_name = "FILE")]
     pub ready_file: Option<PathBuf>,
+
+    /// Seconds a client may take to send a request's headers, and that an
+    /// idle keep-alive connection stays open.
+    #[arg(long, default_value_t = 10, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+
+    /// Connections served at once; more wait to be accepted.
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub max_connections: u64,
+
+    /// Seconds open connections get to finish after Ctrl-C or SIGTERM.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub shutdown_grace: u64,
 }
 
 /// `ddns-ctl deploy`.

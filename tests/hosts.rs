@@ -223,7 +223,8 @@ async fn import_export_history_and_restore() {
     let imported = format!("host1.{zone}");
     std::fs::write(
         &file,
-        json!({ &imported: seed_entry("SHARED_SECRET_ONE_LONG"), &kept: seed_entry("another-long-secret") }).to_string(),
+        json!({ &imported: seed_entry("SHARED_SECRET_ONE_LONG"), &kept: seed_entry("another-long-secret") })
+            .to_string(),
     )
     .unwrap();
 

@@ -5,6 +5,7 @@ mod common;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
 use ddns_testkit::Fixture;
@@ -22,12 +23,26 @@ struct Serve {
 
 impl Serve {
     fn start(fx: &Fixture, extra: &[&str]) -> Self {
+        Self::start_with_fd_limit(fx, extra, None)
+    }
+
+    /// As [`Serve::start`]; with `fds`, the process may open at most that
+    /// many file descriptors (`ulimit -n`).
+    fn start_with_fd_limit(fx: &Fixture, extra: &[&str], fds: Option<u32>) -> Self {
         let dir = std::env::temp_dir().join(ddns_testkit::unique("ddns-serve"));
         std::fs::create_dir_all(&dir).unwrap();
         let ready = dir.join("addr");
         let log = dir.join("stderr");
-        let child = Command::cargo_bin("ddns-ctl")
-            .unwrap()
+        let binary = Command::cargo_bin("ddns-ctl").unwrap().get_program().to_owned();
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(match fds {
+                Some(n) => format!(r#"ulimit -n {n} && exec "$0" "$@""#),
+                None => r#"exec "$0" "$@""#.to_owned(),
+            })
+            .arg(binary);
+        let child = command
             .envs(fx.moto.env())
             .env_remove("RUST_LOG")
             .args([
@@ -193,4 +208,174 @@ fn a_busy_port_is_a_clear_error() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(format!("error: cannot listen on {addr}")));
+}
+
+/// A raw connection to `addr`, with a read timeout as the test's own bound.
+fn connect(addr: &str) -> std::net::TcpStream {
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection; how long that took, or
+/// `None` if the test's own bound ran out first.
+fn time_to_close(stream: &mut std::net::TcpStream) -> Option<Duration> {
+    use std::io::Read as _;
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return Some(started.elapsed()),
+            Ok(_) => {}
+            Err(err)
+                if matches!(
+                    err.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return None;
+            }
+            Err(_) => return Some(started.elapsed()),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_and_idle_clients_are_cut_off() {
+    use std::io::Write as _;
+    let (fx, _) = fixture_with_host().await;
+    let serve = Serve::start(&fx, &["--header-timeout", "1"]);
+
+    // A request whose headers never end.
+    let mut half = connect(&serve.addr);
+    half.write_all(b"GET /?mode=get HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let closed = time_to_close(&mut half).expect("a half-sent request was held open");
+    assert!(closed < Duration::from_secs(4), "{closed:?}");
+
+    // Headers dripped a byte at a time are cut at the same bound, although
+    // bytes keep coming.
+    let mut drip = connect(&serve.addr);
+    let started = Instant::now();
+    drip.write_all(b"GET /?mode=get HTTP/1.1\r\nX-Slow: ").unwrap();
+    let mut cut = false;
+    for _ in 0..40 {
+        std::thread::sleep(Duration::from_millis(150));
+        if drip.write_all(b"a").is_err() {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "a dripping client was never cut off");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+
+    // An idle keep-alive connection is closed after the same time.
+    let mut idle = connect(&serve.addr);
+    idle.write_all(b"GET /?mode=get HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let closed = time_to_close(&mut idle).expect("an idle keep-alive lived on");
+    assert!(closed < Duration::from_secs(4), "{closed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idle_sockets_cannot_starve_real_requests() {
+    let (fx, _) = fixture_with_host().await;
+    // 64 descriptors, more idle sockets than that, and a real request after
+    // them.
+    let serve = Serve::start_with_fd_limit(&fx, &["--header-timeout", "1", "--max-connections", "32"], Some(64));
+    let idle: Vec<_> = (0..80).map(|_| connect(&serve.addr)).collect();
+    let started = Instant::now();
+    let answer = Command::new("curl")
+        .args(["-s", "--max-time", "15", &format!("http://{}/?mode=get", serve.addr)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&answer.stdout),
+        r#"{"return_status":"success","return_message":"127.0.0.1"}"#,
+        "after {:?}: {}",
+        started.elapsed(),
+        serve.logs()
+    );
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    drop(idle);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_serve_even_with_a_request_open() {
+    use std::io::Write as _;
+    let (fx, _) = fixture_with_host().await;
+    let mut serve = Serve::start(&fx, &["--shutdown-grace", "1"]);
+    let mut open = connect(&serve.addr);
+    open.write_all(b"GET /?mode=get HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let pid = serve.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    loop {
+        if let Some(status) = serve.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}: {}", serve.logs());
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "serve still running {:?} after SIGTERM",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_dependency_gets_a_503_before_the_function_would_time_out() {
+    // A moto of its own, to stop it without stopping the other tests'.
+    let moto: &'static ddns_testkit::Moto = Box::leak(Box::new(ddns_testkit::Moto::dedicated()));
+    let fx = Fixture::on(moto).await;
+    let host = fx.host("stalled");
+    fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({})) })).await;
+    let serve = Serve::start(&fx, &[]);
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let hash = seed_hash(&host);
+    let requests = [
+        format!("http://{}/?mode=set&hostname={host}&hash={hash}", serve.addr),
+        format!("http://{}/nic/update?hostname={host}&myip=203.0.113.5", serve.addr),
+    ];
+    moto.pause();
+    let mut answers = Vec::new();
+    for url in &requests {
+        let started = Instant::now();
+        let response = client.get(url).basic_auth(&host, Some(SECRET)).send().await;
+        let elapsed = started.elapsed();
+        answers.push((url.clone(), response, elapsed));
+    }
+    moto.resume();
+    for (url, response, elapsed) in answers {
+        let response = response.unwrap_or_else(|err| panic!("{url}: no answer ({err})"));
+        assert_eq!(response.status().as_u16(), 503, "{url}");
+        assert_eq!(
+            response
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().to_owned()),
+            Some("30".to_owned()),
+            "{url}"
+        );
+        // The function's timeout is 10 s; the answer comes well before.
+        assert!(elapsed < Duration::from_secs(8), "{url}: {elapsed:?}");
+        let body = response.text().await.unwrap();
+        if url.contains("/nic/update") {
+            assert_eq!(body, "911\n");
+        } else {
+            assert!(body.contains(r#""return_status":"fail""#), "{body}");
+        }
+    }
+    // Once the dependency is back, so is the service.
+    let response = client
+        .get(&requests[1])
+        .basic_auth(&host, Some(SECRET))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.text().await.unwrap(), "good 203.0.113.5\n");
 }

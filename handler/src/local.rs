@@ -4,16 +4,49 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
 
 use crate::protocol::{dyndns2, seed};
 use crate::router::{CallerIp, router, strip_stage};
 use crate::service::Service;
+
+/// What the local server allows a connection, so that slow or idle clients
+/// cannot hold it hostage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// How long a client may take to send a request's headers, and how long
+    /// an idle keep-alive connection stays open: a half-sent request, a
+    /// one-byte-a-second drip or an idle socket is closed after this.
+    pub header_timeout: Duration,
+    /// At most this many connections at once; more wait to be accepted, so
+    /// the process never runs out of file descriptors.
+    pub max_connections: usize,
+    /// On shutdown, how long open connections get to finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            max_connections: 256,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
 
 /// How the local server decides who the caller is, and its URL layout.
 #[derive(Debug, Clone, Default)]
@@ -27,23 +60,71 @@ pub struct LocalOptions {
     /// Also answer below `/{stage}/`, as the deployed API does, so that a
     /// client configured for the stage URL works here unchanged.
     pub stage: Option<String>,
+    /// Timeouts and the connection cap.
+    pub limits: Limits,
 }
 
-/// Serves until `shutdown` completes.
+/// Serves until `shutdown` completes, then gives open connections
+/// [`Limits::shutdown_grace`] to finish.
 pub async fn serve(
     listener: TcpListener,
     service: Arc<Service>,
     options: LocalOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let limits = options.limits;
     // The middleware wraps the whole router (as an outer fallback), so that
     // the path it rewrites is the one the inner router then routes.
     let app = axum::Router::new()
         .fallback_service(router(service))
         .layer(from_fn_with_state(options, caller_from_connection));
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown)
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        // A free slot first, then a connection: at the cap, new clients wait
+        // in the listen backlog instead of costing a descriptor each.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of descriptors or a connection reset before it
+                    // was accepted: not the server's end.
+                    tracing::warn!(error = %err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone().map_request(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(app));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away or times out is no error of ours.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
+        .is_err()
+    {
+        tracing::warn!(grace = ?limits.shutdown_grace, "connections still open at shutdown were closed");
+    }
+    Ok(())
 }
 
 async fn caller_from_connection(

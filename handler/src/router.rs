@@ -13,7 +13,7 @@ use axum::routing::get;
 
 use crate::protocol::{dyndns2, seed};
 use crate::query::Query;
-use crate::service::Service;
+use crate::service::{REQUEST_DEADLINE, Service};
 
 /// The address the request came from, as the front door established it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +21,59 @@ pub struct CallerIp(pub IpAddr);
 
 /// Routes `/nic/update` to dyndns2, `/myip` to the plain-text address, and
 /// every other path to the seed API (which the seed served at the stage root).
+///
+/// Every request has [`REQUEST_DEADLINE`]: one that is not answered by then
+/// (S3 or Route53 stalled) gets a 503 with `Retry-After`, well before Lambda
+/// would kill the function and API Gateway answer a bare 504.
 pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/nic/update", get(nic_update))
         .route("/myip", get(myip))
         .fallback(seed_api)
         .with_state(service)
+        .layer(axum::middleware::from_fn(deadline))
 }
+
+async fn deadline(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_owned();
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::error!(path = ?path, deadline = ?REQUEST_DEADLINE, "request timed out");
+            timed_out(&path)
+        }
+    }
+}
+
+/// A 503 with `Retry-After`, in the format of the protocol the path belongs
+/// to: dyndns2's `911` ("a problem on our side, retry later"), plain text for
+/// `/myip`, and the seed's JSON everywhere else.
+fn timed_out(path: &str) -> Response {
+    let (content_type, body) = match path {
+        "/nic/update" => ("text/plain; charset=utf-8", "911\n".to_owned()),
+        "/myip" => ("text/plain; charset=utf-8", "timed out; try again later\n".to_owned()),
+        _ => (
+            "application/json",
+            serde_json::json!({
+                "return_status": "fail",
+                "return_message": "The service timed out; try again later.",
+            })
+            .to_string(),
+        ),
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::RETRY_AFTER, RETRY_AFTER_SECS),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// What a client is told to wait after a timeout, in seconds.
+const RETRY_AFTER_SECS: &str = "30";
 
 /// `uri` without a leading `/{stage}` segment, or `None` if it has none.
 /// API Gateway URLs put the stage first (`/prod/nic/update`); both front

@@ -15,6 +15,22 @@ use crate::store::{ConfigStore, LoadError};
 /// requests free of S3 calls while a rotated secret takes effect quickly.
 pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(5);
 
+/// The longest a request may take, every AWS call included. The function's
+/// timeout is 10 seconds (`ddns-ctl deploy` sets it; a test there keeps the
+/// two in step): a request that is not answered by then gets a 503 while the
+/// function can still answer.
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(6);
+
+/// The SDK's timeouts for S3 and Route53. An attempt that stalls is cut after
+/// [`ATTEMPT_TIMEOUT`] and retried, and no call outlives
+/// [`OPERATION_TIMEOUT`], so a stalled dependency never holds a request past
+/// its deadline (which then answers first).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// See [`CONNECT_TIMEOUT`].
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// See [`CONNECT_TIMEOUT`].
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
+
 /// Environment variables the Lambda function is configured with.
 pub mod env {
     /// The bucket that holds the config.
@@ -88,8 +104,15 @@ pub struct Service {
 }
 
 impl Service {
-    /// Builds the clients from an SDK config.
+    /// Builds the clients from an SDK config, with the service's timeouts.
     pub fn new(sdk: &SdkConfig, settings: Settings) -> Arc<Self> {
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build();
+        let sdk = sdk.to_builder().timeout_config(timeouts).build();
+        let sdk = &sdk;
         Arc::new(Self {
             store: ConfigStore::new(crate::s3_client(sdk), settings.bucket, settings.key, settings.max_age),
             dns: Dns::new(aws_sdk_route53::Client::new(sdk)),

@@ -174,6 +174,7 @@ async fn a_trusted_forwarded_for_that_is_not_an_address_is_refused() {
     let options = LocalOptions {
         trust_forwarded_for: true,
         stage: Some("prod".into()),
+        ..LocalOptions::default()
     };
     let server = serve_with(&fx, "127.0.0.1:0", Duration::ZERO, options).await;
     let client = reqwest::Client::new();

@@ -519,6 +519,13 @@ mod tests {
     }
 
     #[test]
+    fn the_service_answers_before_the_function_times_out() {
+        let timeout = Duration::from_secs(u64::try_from(TIMEOUT_SECS).unwrap());
+        // Room for the answer itself, and for a cold start's first S3 read.
+        assert!(ddns_handler::service::REQUEST_DEADLINE + Duration::from_secs(3) <= timeout);
+    }
+
+    #[test]
     fn the_plan_names_exactly_what_differs() {
         let desired = desired();
         let Code::Zip { sha256, .. } = &desired.code else {

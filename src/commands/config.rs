@@ -204,12 +204,18 @@ mod tests {
         assert_eq!(report.unchanged, ["A.example.com"]);
         assert_eq!(report.conflicts, ["b.example.com."]);
         assert!(report.overwritten.is_empty());
-        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "secret-for-host-2");
+        assert_eq!(
+            merged.host("b.example.com").unwrap().config.shared_secret.expose(),
+            "secret-for-host-2"
+        );
         assert_eq!(merged.len(), 3);
 
         let mut merged = config(&ours);
         let report = merge(&mut merged, &config(&theirs), true);
         assert_eq!(report.overwritten, ["b.example.com."]);
-        assert_eq!(merged.host("b.example.com").unwrap().config.shared_secret.expose(), "secret-for-host-x");
+        assert_eq!(
+            merged.host("b.example.com").unwrap().config.shared_secret.expose(),
+            "secret-for-host-x"
+        );
     }
 }

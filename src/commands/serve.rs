@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use ddns_handler::local::{self, LocalOptions};
+use ddns_handler::local::{self, Limits, LocalOptions};
 use ddns_handler::{Service, Settings};
 use tokio::net::TcpListener;
 
@@ -37,6 +37,11 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let options = LocalOptions {
         trust_forwarded_for: args.trust_forwarded_for,
         stage: Some(args.stage).filter(|s| !s.is_empty()),
+        limits: Limits {
+            header_timeout: Duration::from_secs(args.header_timeout),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+            shutdown_grace: Duration::from_secs(args.shutdown_grace),
+        },
     };
     local::serve(listener, service, options, shutdown_signal())
         .await

@@ -77,7 +77,9 @@ fn start_moto(recording: bool) -> Moto {
     let dir = std::env::temp_dir().join(unique("ddns-moto"));
     std::fs::create_dir_all(&dir).expect("cannot create moto's directory");
     let log = dir.join("moto.log");
-    let script = r#"cd "$2" && MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >moto.log 2>&1 & m=$!; read _; kill $m; wait $m; rm -rf "$2""#;
+    // `cd` first and on its own: in `cd && moto &` the cd would happen in
+    // the background subshell only.
+    let script = r#"cd "$2" || exit 1; MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >moto.log 2>&1 & m=$!; echo $m >moto.pid; read _; kill -CONT $m; kill $m; wait $m; rm -rf "$2""#;
     let mut command = Command::new("sh");
     command
         .arg("-c")
@@ -183,6 +185,27 @@ impl Moto {
             .split_once("\r\n\r\n")
             .map(|(_, body)| body.to_owned())
             .unwrap_or_default()
+    }
+
+    /// Stops moto (SIGSTOP): it still accepts connections, as the kernel
+    /// does for it, but answers nothing, like a stalled AWS endpoint.
+    pub fn pause(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a paused moto go on (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = std::fs::read_to_string(self.dir.join("moto.pid")).expect("moto's pid file");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.trim())
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill -{signal} moto failed");
     }
 
     /// Forgets what was recorded and starts recording.
@@ -382,9 +405,13 @@ pub struct Fixture {
 }
 
 impl Fixture {
-    /// Creates a fresh bucket and hosted zone.
+    /// Creates a fresh bucket and hosted zone on the shared moto.
     pub async fn new() -> Self {
-        let moto = moto();
+        Self::on(moto()).await
+    }
+
+    /// Creates a fresh bucket and hosted zone on `moto`.
+    pub async fn on(moto: &'static Moto) -> Self {
         let sdk = moto.sdk_config().await;
         let s3 = s3_client(&sdk);
         let route53 = aws_sdk_route53::Client::new(&sdk);

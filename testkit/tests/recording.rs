@@ -22,7 +22,7 @@ async fn a_plain_moto_writes_no_recording() {
     let secret = unique("a-secret-that-must-stay-in-memory");
     fx.put_config(&json!({ fx.host("home"): fx.entry("A", &secret, json!({})) }))
         .await;
-    assert_eq!(files(&fx.moto.dir), ["moto.log"]);
+    assert_eq!(files(&fx.moto.dir), ["moto.log", "moto.pid"]);
     let log = std::fs::read_to_string(fx.moto.dir.join("moto.log")).unwrap();
     assert!(!log.contains(&secret), "moto logged a request body");
 }
