@@ -85,7 +85,12 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
             None => Ok(zone::Checked::default()),
         }
     };
-    let (stage, permission, zones) = tokio::try_join!(stage, permission, zones)?;
+    let (stage, permission, mut zones) = tokio::try_join!(stage, permission, zones)?;
+    if let Some(reason) = bucket.as_ref().and_then(|b| b.invalid.clone()) {
+        zones
+            .problems
+            .insert(0, format!("the function refuses the whole config: {reason}"));
+    }
     Ok(Observation {
         role,
         bucket,

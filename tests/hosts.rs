@@ -494,4 +494,17 @@ async fn every_write_path_checks_the_zone_like_host_add() {
     );
     let (code, report) = common::status(&stack);
     assert_eq!(code, Some(0), "{report:#}");
+
+    // A hand edit that breaks a rule the function enforces (a one-character
+    // secret) is reported by status, which names the host, not the value.
+    let mut edited = config(&aws, &stack).await;
+    edited[&good]["shared_secret"] = json!("x");
+    aws.put_config(&stack, &edited).await;
+    let (code, report) = common::status(&stack);
+    assert_eq!(code, Some(1), "{report:#}");
+    let problem = report["config_problems"][0].as_str().unwrap();
+    assert!(
+        problem.contains("the function refuses the whole config") && problem.contains(&good),
+        "{report:#}"
+    );
 }

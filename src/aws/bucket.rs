@@ -33,6 +33,9 @@ pub struct Observed {
     pub policy: Option<Value>,
     /// The config object, if it exists and parses.
     pub config: Option<Config>,
+    /// Why the config breaks the rules the function enforces (it then
+    /// refuses to serve any host), if it does.
+    pub invalid: Option<String>,
 }
 
 /// The bucket policy for `names`: deny anything without TLS.
@@ -89,21 +92,27 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
         Err(err) if error_code(&err) == Some("NoSuchBucketPolicy") => None,
         Err(err) => return Err(AwsError::from_sdk("GetBucketPolicy", err)),
     };
+    let mut invalid = None;
     let config = match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
             let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
                 operation: "GetObject",
                 message: e.to_string(),
             })?;
-            Some(Config::from_slice(&bytes.into_bytes()).map_err(|e| AwsError::Call {
+            // A config that parses but breaks a rule is still read, so that
+            // status can say what is wrong; the function refuses it whole.
+            let config = Config::parse(&bytes.into_bytes()).map_err(|e| AwsError::Call {
                 operation: "GetObject",
                 message: format!("s3://{bucket}/{key} is not a valid config: {e}"),
-            })?)
+            })?;
+            invalid = config.validate().err().map(|e| e.to_string());
+            Some(config)
         }
         Err(err) if error_code(&err) == Some("NoSuchKey") => None,
         Err(err) => return Err(AwsError::from_sdk("GetObject", err)),
     };
     Ok(Some(Observed {
+        invalid,
         tagged,
         private,
         encrypted,
