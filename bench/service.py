@@ -29,7 +29,7 @@ from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOST = "bench.dyn.example.test."
-SECRET = "bench-secret"
+SECRET = "bench-secret-of-enough-length"
 BUCKET = "ddns-bench-config"
 CREDS = dict(region_name="us-east-1", aws_access_key_id="bench", aws_secret_access_key="bench")
 
