@@ -29,6 +29,23 @@ pub const DEFAULT_RATE_LIMIT: f64 = 5.0;
 pub const DEFAULT_BURST_LIMIT: i32 = 10;
 /// How long the function's logs are kept.
 pub const DEFAULT_LOG_RETENTION_DAYS: i32 = 30;
+/// The function's memory for a small config, in MB: the service needs
+/// under 30.
+pub const BASE_MEMORY_MB: i32 = 128;
+
+/// The memory the function needs to load a config of `config_bytes`, in MB:
+/// at least [`BASE_MEMORY_MB`], in steps of 64. Measured (bench/config_size.py):
+/// loading peaks at about 10 MB plus 6.5 times the config's size, and half
+/// again is kept in reserve for the runtime and for the config growing
+/// between deploys. Lambda gives CPU in proportion to memory, so the larger
+/// memory also keeps the first load of a large config quick.
+pub fn function_memory_mb(config_bytes: u64) -> i32 {
+    let mib = config_bytes as f64 / (1024.0 * 1024.0);
+    let needed = 1.5 * (16.0 + 6.5 * mib);
+    let steps = (needed / 64.0).ceil() as i32;
+    (steps * 64).clamp(BASE_MEMORY_MB, 10_240)
+}
+
 /// The retentions CloudWatch Logs accepts, in days.
 pub const LOG_RETENTION_DAYS: [i32; 22] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
@@ -261,6 +278,19 @@ mod tests {
         assert!(names.owns([("managed-by", "ddns-ctl"), ("ddns-ctl:stack", "ddns")].into_iter()));
         assert!(!names.owns([("managed-by", "ddns-ctl"), ("ddns-ctl:stack", "other")].into_iter()));
         assert!(!names.owns([("ddns-ctl:stack", "ddns")].into_iter()));
+    }
+
+    #[test]
+    fn memory_follows_the_configs_size() {
+        // 1,000 and 20,000 hosts (0.3 and 5.8 MB) fit in the base size.
+        assert_eq!(function_memory_mb(0), 128);
+        assert_eq!(function_memory_mb(291_002), 128);
+        assert_eq!(function_memory_mb(5_820_002), 128);
+        // 100,000 hosts (29 MB) measured 192 MB at their peak.
+        let hundred_thousand = function_memory_mb(29_100_002);
+        assert!(hundred_thousand >= 192 * 3 / 2, "{hundred_thousand}");
+        assert_eq!(hundred_thousand % 64, 0);
+        assert_eq!(function_memory_mb(u64::MAX), 10_240);
     }
 
     #[test]

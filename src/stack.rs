@@ -138,6 +138,7 @@ impl Desired {
                 role_arn: names.role_arn(),
                 arch: settings.arch,
                 code,
+                memory_mb: crate::model::function_memory_mb(observed.bucket.as_ref().map_or(0, |b| b.config_bytes)),
                 environment,
             },
             api: api::Desired::new(names),

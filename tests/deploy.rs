@@ -758,3 +758,55 @@ async fn changing_the_architecture_updates_the_function() {
     let out = stack.deploy(&["--arch", "x86_64"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("\"changed\": false"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_function_is_sized_for_its_config() {
+    let (stack, aws, zone_id, zone) = common::deployed().await;
+    let memory = |aws: &Aws, stack: &Stack<'static>| {
+        let (aws, stack) = (aws.lambda.clone(), stack.function());
+        async move {
+            let out = aws.get_function().function_name(stack).send().await.unwrap();
+            out.configuration().unwrap().memory_size().unwrap()
+        }
+    };
+    assert_eq!(memory(&aws, &stack).await, 128);
+    // 65,000 hosts: a 13 MB config, more than 128 MB can load.
+    let hosts: serde_json::Map<String, Value> = (0..65_000)
+        .map(|i| {
+            let secret = format!("{i:0>43}");
+            (format!("h{i}.{zone}"), common::host_entry(&zone_id, &secret, false))
+        })
+        .collect();
+    aws.put_config(&stack, &Value::Object(hosts)).await;
+
+    let out = stack.deploy(&[]);
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let function = summary["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["kind"] == "function")
+        .unwrap();
+    assert_eq!(
+        function["changes"],
+        json!([{"change": "configuration", "settings": ["memory"]}])
+    );
+    let sized = memory(&aws, &stack).await;
+    assert!(sized > 128 && sized % 64 == 0, "{sized}");
+
+    // Set back by hand, the next host add raises it again, and says so.
+    aws.lambda
+        .update_function_configuration()
+        .function_name(stack.function())
+        .memory_size(128)
+        .send()
+        .await
+        .unwrap();
+    stack
+        .cli()
+        .args(["host", "add", &format!("one-more.{zone}")])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("memory was raised to {sized} MB")));
+    assert_eq!(memory(&aws, &stack).await, sized);
+}

@@ -33,6 +33,8 @@ pub struct Observed {
     pub policy: Option<Value>,
     /// The config object, if it exists and parses.
     pub config: Option<Config>,
+    /// The config object's size in bytes (0 without one).
+    pub config_bytes: u64,
     /// Why the config breaks the rules the function enforces (it then
     /// refuses to serve any host), if it does.
     pub invalid: Option<String>,
@@ -93,6 +95,7 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
         Err(err) => return Err(AwsError::from_sdk("GetBucketPolicy", err)),
     };
     let mut invalid = None;
+    let mut config_bytes = 0;
     let config = match s3.get_object().bucket(bucket).key(key).send().await {
         Ok(out) => {
             let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
@@ -101,11 +104,14 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
             })?;
             // A config that parses but breaks a rule is still read, so that
             // status can say what is wrong; the function refuses it whole.
-            let config = Config::parse(&bytes.into_bytes()).map_err(|e| AwsError::Call {
+            let bytes = bytes.into_bytes();
+            let bytes_len = bytes.len() as u64;
+            let config = Config::parse(&bytes).map_err(|e| AwsError::Call {
                 operation: "GetObject",
                 message: format!("s3://{bucket}/{key} is not a valid config: {e}"),
             })?;
             invalid = config.validate().err().map(|e| e.to_string());
+            config_bytes = bytes_len;
             Some(config)
         }
         Err(err) if error_code(&err) == Some("NoSuchKey") => None,
@@ -113,6 +119,7 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
     };
     Ok(Some(Observed {
         invalid,
+        config_bytes,
         tagged,
         private,
         encrypted,

@@ -191,6 +191,15 @@ impl<'a> ConfigObject<'a> {
         Ok(versions)
     }
 
+    /// The object's size in bytes; 0 if there is none.
+    pub async fn size(&self) -> Result<u64, AwsError> {
+        match self.s3.head_object().bucket(self.bucket).key(self.key).send().await {
+            Ok(out) => Ok(out.content_length().unwrap_or_default().max(0) as u64),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_not_found()) => Ok(0),
+            Err(err) => Err(AwsError::from_sdk("HeadObject", err)),
+        }
+    }
+
     /// Version `id` of the config.
     pub async fn version(&self, id: &str) -> Result<Config, ChangeError> {
         let (bytes, _) = self

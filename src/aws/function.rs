@@ -26,8 +26,6 @@ use crate::plan::{Action, Change};
 pub const RUNTIME: Runtime = Runtime::Providedal2023;
 /// The handler name `provided` runtimes expect.
 pub const HANDLER: &str = "bootstrap";
-/// Memory in MB: the service needs under 30.
-pub const MEMORY_MB: i32 = 128;
 /// Timeout in seconds: a set is two Route53 calls.
 pub const TIMEOUT_SECS: i32 = 10;
 /// How long the SDK's waiters wait for the function to settle.
@@ -74,6 +72,8 @@ pub struct Desired {
     pub arch: Arch,
     /// Its code.
     pub code: Code,
+    /// Its memory in MB, sized for the config (`model::function_memory_mb`).
+    pub memory_mb: i32,
     /// Its environment.
     pub environment: BTreeMap<String, String>,
 }
@@ -111,12 +111,12 @@ pub struct Configuration {
 }
 
 impl Configuration {
-    /// What deploy sets, running as `role_arn`.
-    fn desired(role_arn: &str) -> Self {
+    /// What deploy sets, running as `role_arn` with `memory_mb`.
+    fn desired(role_arn: &str, memory_mb: i32) -> Self {
         Self {
             runtime: Some(RUNTIME.as_str().to_owned()),
             handler: Some(HANDLER.to_owned()),
-            memory: Some(MEMORY_MB),
+            memory: Some(memory_mb),
             timeout: Some(TIMEOUT_SECS),
             role: Some(role_arn.to_owned()),
         }
@@ -216,7 +216,7 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     }
     let settings = observed
         .configuration
-        .differences(&Configuration::desired(&desired.role_arn));
+        .differences(&Configuration::desired(&desired.role_arn, desired.memory_mb));
     if !settings.is_empty() {
         changes.push(Change::Configuration { settings });
     }
@@ -296,7 +296,7 @@ pub async fn apply(
             .role(&desired.role_arn)
             .runtime(RUNTIME)
             .handler(HANDLER)
-            .memory_size(MEMORY_MB)
+            .memory_size(desired.memory_mb)
             .timeout(TIMEOUT_SECS)
             .environment(environment(desired))
             .send()
@@ -334,7 +334,7 @@ pub async fn create(
             .runtime(RUNTIME)
             .handler(HANDLER)
             .architectures(sdk_arch(desired.arch))
-            .memory_size(MEMORY_MB)
+            .memory_size(desired.memory_mb)
             .timeout(TIMEOUT_SECS)
             .environment(environment(desired))
             .code(FunctionCode::builder().zip_file(desired.zip_blob()?).build())
@@ -385,6 +385,28 @@ fn waiter_error(what: &str, err: impl std::error::Error + 'static) -> AwsError {
     }
 }
 
+/// Raises the function's memory to `needed` MB if it has less (it is never
+/// lowered here: deploy does that), and waits until the change is applied.
+/// Returns the new size when it changed; `None` also when there is no
+/// function yet.
+pub async fn ensure_memory(lambda: &Client, names: &Names, needed: i32) -> Result<Option<i32>, AwsError> {
+    let Some(observed) = observe(lambda, names).await? else {
+        return Ok(None);
+    };
+    if observed.configuration.memory.is_some_and(|memory| memory >= needed) {
+        return Ok(None);
+    }
+    lambda
+        .update_function_configuration()
+        .function_name(&names.function)
+        .memory_size(needed)
+        .send()
+        .await
+        .map_err(AwsError::on("UpdateFunctionConfiguration"))?;
+    wait_updated(lambda, names).await?;
+    Ok(Some(needed))
+}
+
 /// Deletes the function; `false` if it was already gone.
 pub async fn delete(lambda: &Client, names: &Names) -> Result<bool, AwsError> {
     let result = lambda.delete_function().function_name(&names.function).send().await;
@@ -413,6 +435,7 @@ mod tests {
             role_arn: "arn:aws:iam::123456789012:role/ddns-ctl-mock-us-east-1".into(),
             arch: Arch::Arm64,
             code: Code::zip(b"zip".to_vec()),
+            memory_mb: 128,
             environment: BTreeMap::new(),
         }
     }
@@ -535,7 +558,7 @@ mod tests {
             arn: String::new(),
             code_sha256: sha256.clone(),
             arch: Some(Arch::Arm64),
-            configuration: Configuration::desired(&desired.role_arn),
+            configuration: Configuration::desired(&desired.role_arn, desired.memory_mb),
             environment: BTreeMap::new(),
         };
         assert_eq!(plan(Some(&observed), &desired), Action::Unchanged);

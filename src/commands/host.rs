@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::{Session, render};
 use crate::aws::config::ChangeError;
-use crate::aws::{api, zone};
+use crate::aws::{api, function, zone};
 use crate::cli::{GlobalArgs, HostAddArgs, HostCommand};
 use crate::secret;
 
@@ -56,6 +56,8 @@ pub struct HostAdded {
     pub secret: String,
     /// The stack's endpoint, if it is deployed.
     pub endpoint: Option<String>,
+    /// The function's new memory in MB, if the larger config needed more.
+    pub memory_raised_to: Option<i32>,
 }
 
 impl fmt::Display for HostAdded {
@@ -83,6 +85,12 @@ impl fmt::Display for HostAdded {
         )?;
         if self.endpoint.is_none() {
             f.write_str("\nNote: the stack is not deployed yet; run `ddns-ctl deploy`.\n")?;
+        }
+        if let Some(memory) = self.memory_raised_to {
+            writeln!(
+                f,
+                "\nThe config has grown: the function's memory was raised to {memory} MB so that it can load it."
+            )?;
         }
         Ok(())
     }
@@ -133,6 +141,9 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         })
         .await?;
     let deployed = session.sync_role(key).await?;
+    // A larger config needs a larger function to load it.
+    let needed = crate::model::function_memory_mb(session.config(key).size().await?);
+    let memory_raised_to = function::ensure_memory(&session.clients.lambda, &session.names, needed).await?;
     let endpoint = match deployed {
         true => api::endpoint(&session.clients.apigateway, &session.names).await?,
         false => None,
@@ -145,6 +156,7 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         ttl: entry.route_53_record_ttl,
         secret,
         endpoint,
+        memory_raised_to,
     })
 }
 
