@@ -43,7 +43,7 @@ pub fn function_memory_mb(config_bytes: u64) -> i32 {
     let mib = config_bytes as f64 / (1024.0 * 1024.0);
     let needed = 1.5 * (16.0 + 6.5 * mib);
     let steps = (needed / 64.0).ceil() as i32;
-    (steps * 64).clamp(BASE_MEMORY_MB, 10_240)
+    steps.saturating_mul(64).clamp(BASE_MEMORY_MB, 10_240)
 }
 
 /// The retentions CloudWatch Logs accepts, in days.

@@ -507,4 +507,24 @@ async fn every_write_path_checks_the_zone_like_host_add() {
         problem.contains("the function refuses the whole config") && problem.contains(&good),
         "{report:#}"
     );
+    // Deploying now would take every host offline: deploy stops and names
+    // the fix, and the fix works on the broken config.
+    let out = stack
+        .cli()
+        .args(["deploy", "--yes", "--handler-zip"])
+        .arg(&stack.zip)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("host rotate-secret"));
+    // A change that breaks a rule of its own is still refused.
+    common::refused(&stack, &["host", "set", &good, "--ttl=-1"], "route_53_record_ttl");
+    stack
+        .cli()
+        .args(["-q", "host", "rotate-secret", &good])
+        .assert()
+        .success();
+    let (code, report) = common::status(&stack);
+    assert_eq!(code, Some(0), "{report:#}");
+    stack.deploy(&[]);
 }

@@ -62,10 +62,12 @@ impl<'a> ConfigObject<'a> {
         Self { s3, bucket, key }
     }
 
-    /// The config and its ETag; `None` if the object does not exist.
+    /// The config and its ETag; `None` if the object does not exist. It
+    /// must parse; hosts that break a rule are read too, so that a change
+    /// can repair them (see [`ConfigObject::update`]).
     pub async fn read(&self) -> Result<Option<(Config, String)>, ChangeError> {
         match self.read_bytes(None).await? {
-            Some((bytes, etag)) => Ok(Some((Config::from_slice(&bytes)?, etag))),
+            Some((bytes, etag)) => Ok(Some((Config::parse(&bytes)?, etag))),
             None => Ok(None),
         }
     }
@@ -112,10 +114,21 @@ impl<'a> ConfigObject<'a> {
                 Some((config, etag)) => (config, Some(etag)),
                 None => (Config::default(), None),
             };
+            let broken_before = broken_hosts(&config);
             let result = change(&mut config)?;
-            // What is written must read back as a valid config.
+            // What is written must read back, and break no rule that the
+            // config did not break already: so a config that an older
+            // version let in (a short secret, say) can be repaired one host
+            // at a time, and no change makes it worse.
             let text = config.to_json_pretty();
-            Config::from_slice(text.as_bytes())?;
+            let written = Config::parse(text.as_bytes())?;
+            for host in written.hosts() {
+                if let Err(err) = Config::check(host.name, host.config)
+                    && !broken_before.contains(host.name)
+                {
+                    return Err(err.into());
+                }
+            }
             if self.write(text.into_bytes(), etag.as_deref()).await? {
                 return Ok(result);
             }
@@ -220,6 +233,15 @@ impl<'a> ConfigObject<'a> {
         })
         .await
     }
+}
+
+/// The hosts of `config` that break a rule the function enforces.
+pub fn broken_hosts(config: &Config) -> std::collections::BTreeSet<String> {
+    config
+        .hosts()
+        .filter(|host| Config::check(host.name, host.config).is_err())
+        .map(|host| host.name.to_owned())
+        .collect()
 }
 
 /// 5 ms, doubling, with jitter so that racing writers spread out.

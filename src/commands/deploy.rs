@@ -130,6 +130,16 @@ pub async fn apply(
 ) -> anyhow::Result<Outcome> {
     let names = &session.names;
     let settings = args.settings();
+    // The function refuses a config that breaks its rules as a whole: a
+    // deploy then would take every host offline, so it stops here.
+    if let Some(reason) = observed.bucket.as_ref().and_then(|b| b.invalid.as_deref()) {
+        anyhow::bail!(
+            "the config breaks a rule the function enforces ({reason}), so the function would refuse it and every \
+             update: fix that host first (a secret shorter than {} characters: `ddns-ctl host rotate-secret HOST`), \
+             or `ddns-ctl config restore VERSION`",
+            ddns_handler::config::MIN_SECRET_LEN
+        );
+    }
     for problem in &observed.zones.problems {
         eprintln!("warning: {problem}; the function may not change records there");
     }
