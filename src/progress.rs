@@ -41,7 +41,7 @@ impl Progress {
     pub fn done(&self, message: impl AsRef<str>) {
         match &self.spinner {
             Some(bar) => bar.println(format!("✓ {}", message.as_ref())),
-            None if !self.quiet => eprintln!("done: {}", message.as_ref()),
+            None if !self.quiet => eprintln!("{}", message.as_ref()),
             None => {}
         }
     }

@@ -158,9 +158,32 @@ pub fn render<T: std::fmt::Display + serde::Serialize>(format: OutputFormat, out
 
 /// Shows a plan's steps on `progress` as the executor runs them.
 pub fn show_step(progress: &crate::progress::Progress, event: crate::executor::Event<'_>) {
-    match event {
-        crate::executor::Event::Started(step) => progress.step(step.to_string().trim().to_owned()),
-        crate::executor::Event::Finished(step) => progress.done(step.to_string().trim()),
+    use crate::executor::Event;
+    use crate::plan::Action;
+    let (step, doing, done) = match event {
+        Event::Started(step) => (step, true, false),
+        Event::Finished(step) => (step, false, true),
+    };
+    let verb = match (&step.action, doing) {
+        (Action::Create, true) => "Creating",
+        (Action::Create, false) => "created",
+        (Action::Update(_), true) => "Updating",
+        (Action::Update(_), false) => "updated",
+        (Action::Delete, true) => "Deleting",
+        (Action::Delete, false) => "deleted",
+        (Action::Unchanged, _) => return,
+    };
+    let changes: Vec<String> = step.action.changes().iter().map(ToString::to_string).collect();
+    let detail = if changes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", changes.join(", "))
+    };
+    let line = format!("{verb} {} {}{detail}", step.kind, step.name);
+    if done {
+        progress.done(line);
+    } else {
+        progress.step(line);
     }
 }
 
