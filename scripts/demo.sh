@@ -69,7 +69,7 @@ echo "    again (quiet when nothing changes; -v says so):"
 "$MOTO_PYTHON" scripts/demo_aws.py show "$endpoint" "$zone_id" "$host"
 
 step "7. dyndns2, as ddclient or a router sends it"
-echo "    $(curl -s -u "$host:$secret" "$api/nic/update?hostname=$host&myip=203.0.113.10,2001:db8::10")"
+echo "    $(curl -s -u "$host:$secret" "$api/nic/update?hostname=$host&myip=203.0.113.10&myipv6=2001:db8::10")"
 "$MOTO_PYTHON" scripts/demo_aws.py show "$endpoint" "$zone_id" "$host"
 
 step "8. What the service logged (no secrets)"

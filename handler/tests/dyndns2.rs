@@ -111,7 +111,7 @@ async fn each_family_updates_its_own_record_and_leaves_the_other() {
 
     let reply = update(
         &server.url,
-        &format!("hostname={host}&myip=203.0.113.7,2001:db8::7"),
+        &format!("hostname={host}&myip=203.0.113.7&myipv6=2001:db8::7"),
         auth,
     )
     .await;
@@ -190,6 +190,9 @@ async fn request_level_failures_answer_once_with_a_4xx() {
         (format!("hostname={many}"), 400, "numhost\n"),
         (format!("hostname={host}&myip=not-an-ip"), 400, "badip\n"),
         (format!("hostname={host}&myip=203.0.113.1,203.0.113.2"), 400, "badip\n"),
+        // Each parameter names its own record's family.
+        (format!("hostname={host}&myip=2001:db8::5"), 400, "badip\n"),
+        (format!("hostname={host}&myip=203.0.113.1,2001:db8::5"), 400, "badip\n"),
         // myipv6 names the AAAA record; an IPv4 address there is refused
         // rather than written to the A record.
         (format!("hostname={host}&myipv6=203.0.113.3"), 400, "badip\n"),
@@ -394,7 +397,7 @@ async fn special_purpose_and_embedded_private_addresses_are_refused() {
     // The documentation ranges stay publishable: every example uses them.
     let reply = update(
         &server.url,
-        &format!("hostname={host}&myip=192.0.2.1,2001:db8::1"),
+        &format!("hostname={host}&myip=192.0.2.1&myipv6=2001:db8::1"),
         Some((host, SECRET)),
     )
     .await;

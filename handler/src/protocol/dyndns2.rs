@@ -219,13 +219,15 @@ fn authorized(credentials: &BasicCredentials, host: Host<'_>) -> bool {
 /// IPv6 address.
 fn offered_addresses(query: &Query, caller: IpAddr) -> Option<Vec<IpAddr>> {
     let mut given = Vec::new();
-    for (name, v6_only) in [("myip", false), ("myipv6", true)] {
+    for (name, v6) in [("myip", false), ("myipv6", true)] {
         let value = query.get(name).ok()?.unwrap_or("");
         for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let ip = part.parse::<IpAddr>().ok()?.to_canonical();
-            // `myipv6` names the AAAA record: an IPv4 address there (also
-            // written as ::ffff:a.b.c.d) would quietly rewrite the A record.
-            if v6_only && !ip.is_ipv6() {
+            // Each parameter names one record: `myip` the A record and
+            // `myipv6` the AAAA record. An address of the other family
+            // (also an IPv4 written as ::ffff:a.b.c.d) would quietly rewrite
+            // the record the client did not name.
+            if ip.is_ipv6() != v6 {
                 return None;
             }
             given.push(ip);
@@ -252,10 +254,8 @@ mod tests {
         assert_eq!(offered(""), Some(vec![ip("198.51.100.9")]));
         assert_eq!(offered("myip="), Some(vec![ip("198.51.100.9")]));
         assert_eq!(offered("myip=203.0.113.1"), Some(vec![ip("203.0.113.1")]));
-        assert_eq!(
-            offered("myip=203.0.113.1,2001:db8::1"),
-            Some(vec![ip("203.0.113.1"), ip("2001:db8::1")])
-        );
+        assert_eq!(offered("myip=203.0.113.1,2001:db8::1"), None);
+        assert_eq!(offered("myip=2001:db8::1"), None);
         assert_eq!(
             offered("myip=203.0.113.1&myipv6=2001:db8::1"),
             Some(vec![ip("203.0.113.1"), ip("2001:db8::1")])
