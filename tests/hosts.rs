@@ -15,6 +15,18 @@ fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// The id of the config's newest version, from `config history`.
+fn latest_version(stack: &common::Stack<'_>) -> String {
+    let versions = json_of(
+        &stack
+            .cli()
+            .args(["--output", "json", "config", "history"])
+            .output()
+            .unwrap(),
+    );
+    versions[0]["id"].as_str().unwrap().to_owned()
+}
+
 fn seed_set(serve: &Serve, host: &str, secret: &str) -> u16 {
     let hash = hex::encode(sha2::Sha256::digest(format!("127.0.0.1{host}{secret}").as_bytes()));
     let out = Command::new("curl")
@@ -446,14 +458,7 @@ async fn every_write_path_checks_the_zone_like_host_add() {
 
     // A config edited by hand in S3 with a host in a zone that does not
     // exist: status says so, and deploy leaves that zone out of the role.
-    let versions = json_of(
-        &stack
-            .cli()
-            .args(["--output", "json", "config", "history"])
-            .output()
-            .unwrap(),
-    );
-    let good_version = versions[0]["id"].as_str().unwrap().to_owned();
+    let good_version = latest_version(&stack);
     let mut edited = config(&aws, &stack).await;
     edited[format!("ghost.{zone}")] = entry("Z0NOSUCHZONE00000000");
     aws.put_config(&stack, &edited).await;
@@ -474,14 +479,7 @@ async fn every_write_path_checks_the_zone_like_host_add() {
 
     // Restore checks the version it brings back: the hand-edited one is
     // refused, the good one restored.
-    let versions = json_of(
-        &stack
-            .cli()
-            .args(["--output", "json", "config", "history"])
-            .output()
-            .unwrap(),
-    );
-    let edited_version = versions[0]["id"].as_str().unwrap().to_owned();
+    let edited_version = latest_version(&stack);
     stack
         .cli()
         .args(["config", "restore", &good_version])

@@ -293,21 +293,7 @@ async fn twenty_hosts_are_allowed() {
 async fn a_repeated_host_is_updated_once() {
     // A moto of this test's own, so that its recorder sees only these calls.
     let moto: &'static ddns_testkit::Moto = Box::leak(Box::new(ddns_testkit::Moto::dedicated()));
-    let sdk = moto.sdk_config().await;
-    let s3 = ddns_testkit::s3_client(&sdk);
-    let route53 = aws_sdk_route53::Client::new(&sdk);
-    let bucket = ddns_testkit::unique("ddns-test");
-    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
-    let (zone_id, zone) = ddns_testkit::create_zone(&route53).await;
-    let fx = Fixture {
-        moto,
-        sdk,
-        s3,
-        route53,
-        bucket,
-        zone_id,
-        zone,
-    };
+    let fx = Fixture::on(moto).await;
     let host = fx.host("home");
     fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({})) })).await;
     let server = serve(&fx).await;
