@@ -317,3 +317,49 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
         assert!(!logs.contains(secret), "the logs leak {secret}:\n{logs}");
     }
 }
+
+/// With S3 and Route53 stalled (moto stopped), the real `bootstrap` answers
+/// 503 with `Retry-After` before the function's 10-second timeout, in each
+/// protocol's own format.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stalled_dependency_is_a_503_before_the_function_times_out() {
+    let moto: &'static ddns_testkit::Moto = Box::leak(Box::new(ddns_testkit::Moto::dedicated()));
+    let fx = Fixture::on(moto).await;
+    let host = fx.host("home");
+    fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({"allow_private_addresses": false})) }))
+        .await;
+    let mut function = Function::start(&fx).await;
+    let hash = seed_hash(SOURCE_IP, &host, SECRET);
+    let seed = rest_event(
+        "/",
+        &[("mode", "set"), ("hostname", &host), ("hash", &hash)],
+        &[],
+        Some(SOURCE_IP),
+    );
+    let dyndns2 = rest_event(
+        "/nic/update",
+        &[("hostname", &host), ("myip", SOURCE_IP)],
+        &[("authorization", &basic(&host, SECRET))],
+        Some(SOURCE_IP),
+    );
+    moto.pause();
+    let mut replies = Vec::new();
+    for event in [seed, dyndns2] {
+        let started = std::time::Instant::now();
+        let reply = function.invoke(event).await;
+        replies.push((reply, started.elapsed()));
+    }
+    moto.resume();
+    for (reply, elapsed) in &replies {
+        assert_eq!(reply["statusCode"], 503, "{reply}");
+        assert_eq!(reply["multiValueHeaders"]["retry-after"], json!(["30"]), "{reply}");
+        assert!(*elapsed < Duration::from_secs(8), "{elapsed:?}");
+    }
+    assert!(
+        replies[0].0["body"]
+            .as_str()
+            .unwrap()
+            .contains(r#""return_status":"fail""#)
+    );
+    assert_eq!(replies[1].0["body"], "911\n");
+}
