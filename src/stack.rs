@@ -130,7 +130,16 @@ impl Desired {
         ]);
         Self {
             key: settings.key.clone(),
-            role: role::Desired::new(names, &settings.key, &observed.zones.zones),
+            role: role::Desired::new(
+                names,
+                &settings.key,
+                &observed
+                    .bucket
+                    .as_ref()
+                    .and_then(|b| b.config.as_ref())
+                    .map(|config| role::Grants::new(config, &observed.zones.zones))
+                    .unwrap_or_default(),
+            ),
             log_group: log_group::Desired {
                 retention_days: settings.log_retention_days,
             },

@@ -1,10 +1,11 @@
 //! The Lambda function's IAM role: trusted by Lambda only, with one inline
 //! policy rendered from `templates/iam/lambda-policy.json`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
+use ddns_handler::config::{Config, RecordKind};
 use percent_encoding::percent_decode_str;
 use serde_json::{Value, json};
 
@@ -16,6 +17,46 @@ use crate::template;
 /// The name of the role's inline policy.
 pub const POLICY_NAME: &str = "ddns-ctl";
 
+/// IAM's limit on an inline role policy, in characters.
+pub const POLICY_LIMIT: usize = 10_240;
+
+/// The records the function may change: for each zone, the exact names of
+/// its hosts (lower case, no trailing dot, as IAM normalises them) grouped by
+/// the record types they keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Grants {
+    zones: BTreeMap<String, BTreeMap<Vec<&'static str>, BTreeSet<String>>>,
+}
+
+impl Grants {
+    /// The grants for `config`'s hosts in `zones` (the checked ones; hosts in
+    /// any other zone get nothing).
+    pub fn new(config: &Config, zones: &BTreeSet<String>) -> Self {
+        let mut grants = Self::default();
+        for host in config.hosts().filter(|h| zones.contains(h.config.zone_id())) {
+            let types = match host.config.route_53_record_type {
+                RecordKind::A => vec!["A"],
+                RecordKind::Aaaa => vec!["AAAA"],
+                RecordKind::Dual => vec!["A", "AAAA"],
+            };
+            let name = host.name.trim_end_matches('.').to_ascii_lowercase();
+            grants
+                .zones
+                .entry(host.config.zone_id().to_owned())
+                .or_default()
+                .entry(types)
+                .or_default()
+                .insert(name);
+        }
+        grants
+    }
+
+    /// The zones with hosts.
+    pub fn zone_ids(&self) -> impl Iterator<Item = &str> {
+        self.zones.keys().map(String::as_str)
+    }
+}
+
 /// What the role should be.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Desired {
@@ -23,17 +64,48 @@ pub struct Desired {
     pub trust: Value,
     /// What it may do.
     pub policy: Value,
+    /// Zones whose hosts were too many to name within [`POLICY_LIMIT`]: there
+    /// the function may change any record below the zone's hosts' common
+    /// suffix of the types they keep, never every record of the zone.
+    pub patterned_zones: Vec<String>,
 }
 
 impl Desired {
-    /// The role for `names`, allowed to change records in `zone_ids` only.
-    pub fn new(names: &Names, config_key: &str, zone_ids: &BTreeSet<String>) -> Self {
+    /// The role for `names`: it may read its config, write its logs, list
+    /// records in its hosts' zones and UPSERT exactly its hosts' records of
+    /// the types they keep.
+    pub fn new(names: &Names, config_key: &str, grants: &Grants) -> Self {
+        let mut patterned: BTreeSet<String> = BTreeSet::new();
+        loop {
+            let policy = Self::render(names, config_key, grants, &patterned);
+            let fits = policy.to_string().len() <= POLICY_LIMIT;
+            // The zone with the most names goes to a pattern first.
+            let next = grants
+                .zones
+                .iter()
+                .filter(|(zone, _)| !patterned.contains(*zone))
+                .max_by_key(|(_, groups)| groups.values().map(BTreeSet::len).sum::<usize>())
+                .map(|(zone, _)| zone.clone());
+            match (fits, next) {
+                (false, Some(zone)) => {
+                    patterned.insert(zone);
+                }
+                _ => {
+                    return Self {
+                        trust: template::render(template::LAMBDA_TRUST_POLICY, &[]),
+                        policy,
+                        patterned_zones: patterned.into_iter().collect(),
+                    };
+                }
+            }
+        }
+    }
+
+    fn render(names: &Names, config_key: &str, grants: &Grants, patterned: &BTreeSet<String>) -> Value {
         let log_group_arn = names.log_group_arn();
-        let zone_arns: Vec<String> = zone_ids
-            .iter()
-            .map(|z| format!("arn:aws:route53:::hostedzone/{z}"))
-            .collect();
-        let policy = template::render(
+        let zone_arn = |zone: &str| format!("arn:aws:route53:::hostedzone/{zone}");
+        let zone_arns: Vec<String> = grants.zone_ids().map(zone_arn).collect();
+        let mut policy = template::render(
             template::LAMBDA_POLICY,
             &[
                 ("log_group_arn", json!(log_group_arn)),
@@ -44,11 +116,50 @@ impl Desired {
                 ("zone_arns", json!(zone_arns)),
             ],
         );
-        Self {
-            trust: template::render(template::LAMBDA_TRUST_POLICY, &[]),
-            policy,
+        let mut changes = Vec::new();
+        for (zone, groups) in &grants.zones {
+            for (types, hosts) in groups {
+                let (operator, names): (&str, Vec<String>) = if patterned.contains(zone) {
+                    ("ForAllValues:StringLike", suffix_patterns(hosts))
+                } else {
+                    ("ForAllValues:StringEquals", hosts.iter().cloned().collect())
+                };
+                // Types and actions are always exact; the names go under their
+                // own operator, which may be the same one.
+                let mut condition = json!({
+                    "ForAllValues:StringEquals": {
+                        "route53:ChangeResourceRecordSetsRecordTypes": types,
+                        "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+                    },
+                });
+                condition[operator]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = json!(names);
+                changes.push(json!({
+                    "Sid": format!("ChangeRecords{}", changes.len() + 1),
+                    "Effect": "Allow",
+                    "Action": "route53:ChangeResourceRecordSets",
+                    "Resource": zone_arn(zone),
+                    "Condition": condition,
+                }));
+            }
         }
+        if let Some(statements) = policy["Statement"].as_array_mut() {
+            statements.extend(changes);
+        }
+        policy
     }
+}
+
+/// Patterns that cover `hosts` by their parent names (`*.dyn.example.com`
+/// for `home.dyn.example.com`), the fewest that do.
+fn suffix_patterns(hosts: &BTreeSet<String>) -> Vec<String> {
+    let parents: BTreeSet<String> = hosts
+        .iter()
+        .map(|host| match host.split_once('.') {
+            Some((_, parent)) => format!("*.{parent}"),
+            None => host.clone(),
+        })
+        .collect();
+    parents.into_iter().collect()
 }
 
 /// The role as it exists.
@@ -199,8 +310,8 @@ mod tests {
     #[test]
     fn policy_is_scoped_to_the_stack() {
         let names = Names::example("home");
-        let zones: BTreeSet<String> = ["Z1".to_owned(), "Z2".to_owned()].into();
-        let desired = Desired::new(&names, "config.json", &zones);
+        let config = config_of(&[("a.one.example.", "Z1", "A"), ("b.two.example.", "Z2", "A")]);
+        let desired = Desired::new(&names, "config.json", &grants(&config, &["Z1", "Z2"]));
         let text = desired.policy.to_string();
         assert!(text.contains("arn:aws:s3:::ddns-ctl-home-123456789012-us-east-1/config.json"));
         assert!(text.contains("arn:aws:route53:::hostedzone/Z1") && text.contains("hostedzone/Z2"));
@@ -213,8 +324,135 @@ mod tests {
             "lambda.amazonaws.com"
         );
 
-        let none = Desired::new(&names, "config.json", &BTreeSet::new());
+        let none = Desired::new(&names, "config.json", &Grants::default());
         assert!(!none.policy.to_string().contains("route53"));
+    }
+
+    fn config_of(hosts: &[(&str, &str, &str)]) -> Config {
+        let entries: serde_json::Map<String, Value> = hosts
+            .iter()
+            .map(|(name, zone, kind)| {
+                (
+                    (*name).to_owned(),
+                    json!({"aws_region": "us-east-1", "route_53_zone_id": zone, "route_53_record_ttl": 60,
+                           "route_53_record_type": kind, "shared_secret": "a-secret-of-enough-length"}),
+                )
+            })
+            .collect();
+        Config::from_slice(Value::Object(entries).to_string().as_bytes()).unwrap()
+    }
+
+    fn grants(config: &Config, zones: &[&str]) -> Grants {
+        Grants::new(config, &zones.iter().map(|z| (*z).to_owned()).collect())
+    }
+
+    /// The Route53 change statements: (zone ARN, operator, names, types).
+    fn changes(desired: &Desired) -> Vec<(String, String, Value, Value)> {
+        desired.policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["Action"] == "route53:ChangeResourceRecordSets")
+            .map(|s| {
+                let condition = s["Condition"].as_object().unwrap();
+                let (operator, names) = condition
+                    .iter()
+                    .find_map(|(op, c)| {
+                        c.get("route53:ChangeResourceRecordSetsNormalizedRecordNames")
+                            .map(|n| (op.clone(), n.clone()))
+                    })
+                    .unwrap();
+                let fixed = &condition["ForAllValues:StringEquals"];
+                assert_eq!(fixed["route53:ChangeResourceRecordSetsActions"], json!(["UPSERT"]));
+                (
+                    s["Resource"].as_str().unwrap().to_owned(),
+                    operator,
+                    names,
+                    fixed["route53:ChangeResourceRecordSetsRecordTypes"].clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_function_may_upsert_exactly_its_hosts_records_of_their_types() {
+        let names = Names::example("home");
+        let config = config_of(&[
+            ("Home.Dyn.Example.", "Z1", "A"),
+            ("six.dyn.example.", "Z1", "AAAA"),
+            ("both.dyn.example.", "Z1", "dual"),
+            ("nas.dyn.example", "Z1", "A"),
+            ("elsewhere.other.example.", "Z9", "A"),
+        ]);
+        // Z9 was not checked (it does not exist): its host gets nothing.
+        let desired = Desired::new(&names, "config.json", &grants(&config, &["Z1"]));
+        let zone = "arn:aws:route53:::hostedzone/Z1".to_owned();
+        let exact = "ForAllValues:StringEquals".to_owned();
+        assert_eq!(
+            changes(&desired),
+            [
+                (
+                    zone.clone(),
+                    exact.clone(),
+                    json!(["home.dyn.example", "nas.dyn.example"]),
+                    json!(["A"])
+                ),
+                (
+                    zone.clone(),
+                    exact.clone(),
+                    json!(["both.dyn.example"]),
+                    json!(["A", "AAAA"])
+                ),
+                (zone.clone(), exact.clone(), json!(["six.dyn.example"]), json!(["AAAA"])),
+            ]
+        );
+        assert!(desired.patterned_zones.is_empty());
+        // Listing stays zone-wide (reads only), in the checked zones only.
+        let list = &desired.policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == "HostRecords")
+            .unwrap()["Resource"];
+        assert_eq!(list, &json!([zone]));
+
+        // A removed host drops out of the policy.
+        let fewer = config_of(&[("Home.Dyn.Example.", "Z1", "A")]);
+        let desired = Desired::new(&names, "config.json", &grants(&fewer, &["Z1"]));
+        assert_eq!(changes(&desired).len(), 1);
+        assert!(!desired.policy.to_string().contains("nas.dyn.example"));
+    }
+
+    #[test]
+    fn too_many_names_fall_back_to_a_pattern_never_to_the_whole_zone() {
+        let names = Names::example("home");
+        let many: Vec<(String, &str, &str)> = (0..400)
+            .map(|i| (format!("host-number-{i}.dyn.example."), "Z1", "A"))
+            .chain([("solo.small.example.".to_owned(), "Z2", "A")])
+            .collect();
+        let hosts: Vec<(&str, &str, &str)> = many.iter().map(|(n, z, k)| (n.as_str(), *z, *k)).collect();
+        let desired = Desired::new(&names, "config.json", &grants(&config_of(&hosts), &["Z1", "Z2"]));
+        assert!(desired.policy.to_string().len() <= POLICY_LIMIT);
+        assert_eq!(desired.patterned_zones, ["Z1"]);
+        let statements = changes(&desired);
+        assert!(statements.contains(&(
+            "arn:aws:route53:::hostedzone/Z1".to_owned(),
+            "ForAllValues:StringLike".to_owned(),
+            json!(["*.dyn.example"]),
+            json!(["A"])
+        )));
+        // The small zone keeps its exact name.
+        assert!(statements.contains(&(
+            "arn:aws:route53:::hostedzone/Z2".to_owned(),
+            "ForAllValues:StringEquals".to_owned(),
+            json!(["solo.small.example"]),
+            json!(["A"])
+        )));
+        for statement in desired.policy["Statement"].as_array().unwrap() {
+            if statement["Action"] == "route53:ChangeResourceRecordSets" {
+                assert!(statement.get("Condition").is_some(), "{statement}");
+            }
+        }
     }
 
     #[test]

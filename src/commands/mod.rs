@@ -132,7 +132,14 @@ impl Session {
         for problem in &checked.problems {
             eprintln!("warning: {problem}; the function may not change records there");
         }
-        let desired = role::Desired::new(&self.names, key, &checked.zones);
+        let desired = role::Desired::new(&self.names, key, &role::Grants::new(&config, &checked.zones));
+        for zone in &desired.patterned_zones {
+            eprintln!(
+                "note: zone {zone} has too many hosts to name each in the role's {}-character policy; \
+                 the function may change A/AAAA records below their common names there",
+                role::POLICY_LIMIT
+            );
+        }
         let action = role::plan(Some(&observed), &desired);
         role::apply(&self.clients.iam, &self.names, &desired, &action).await?;
         Ok(true)

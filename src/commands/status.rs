@@ -50,6 +50,9 @@ pub struct Status {
     /// Hosts the function cannot serve: their zone does not exist in the
     /// account, or does not hold them. The role leaves those zones out.
     pub config_problems: Vec<String>,
+    /// Zones with too many hosts to name each in the role's policy, where
+    /// the function may change records that match a pattern instead.
+    pub patterned_zones: Vec<String>,
     /// Each resource.
     pub resources: Vec<Resource>,
 }
@@ -70,6 +73,12 @@ impl fmt::Display for Status {
         writeln!(f, "  hosts    {}", self.hosts)?;
         for problem in &self.config_problems {
             writeln!(f, "  config   {problem}")?;
+        }
+        for zone in &self.patterned_zones {
+            writeln!(
+                f,
+                "  role     zone {zone}: too many hosts to name each; records are allowed by pattern there"
+            )?;
         }
         f.write_str(match (self.healthy, self.config_problems.is_empty()) {
             (true, _) => "healthy\n",
@@ -111,6 +120,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         observed.host_count(),
     );
     status.config_problems = observed.zones.problems.clone();
+    status.patterned_zones = desired.role.patterned_zones.clone();
     status.healthy &= status.config_problems.is_empty();
     render(global.output, &status);
     Ok(if status.healthy { Exit::Ok } else { Exit::Failure })
@@ -145,6 +155,7 @@ fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hos
         role: names.role.clone(),
         hosts,
         config_problems: vec![],
+        patterned_zones: vec![],
         resources,
     }
 }
