@@ -19,8 +19,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes; each command's help lists them after its own.
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// The stack: names every resource ddns-ctl creates, so several stacks
     /// can live in one account.
@@ -72,6 +73,7 @@ pub enum Command {
     ///   ddns-ctl deploy --dry-run
     ///   ddns-ctl --name home --region eu-west-1 deploy --yes
     ///   ddns-ctl deploy --handler-zip bootstrap.zip --rate-limit 2
+    #[command(verbatim_doc_comment)]
     Deploy(DeployArgs),
 
     /// Delete everything ddns-ctl created for the stack (found by its tags).
@@ -109,6 +111,7 @@ pub enum Command {
     /// Examples:
     ///   ddns-ctl client-config home.example.com --format sh --out ddns-update.sh
     ///   ddns-ctl client-config home.example.com --format ddclient --out /etc/ddclient.conf
+    #[command(verbatim_doc_comment)]
     ClientConfig {
         /// The host.
         host: String,
@@ -133,8 +136,10 @@ pub enum Command {
     /// error; 3 refused (wrong secret, unknown host, address not allowed).
     ///
     /// Examples:
-    ///   ddns-ctl update --url https://abc.execute-api.eu-west-1.amazonaws.com/prod/ --hostname home.example.com --secret-file /etc/ddns-ctl/home.secret
+    ///   ddns-ctl update --url https://abc.execute-api.eu-west-1.amazonaws.com/prod/ \
+    ///       --hostname home.example.com --secret-file /etc/ddns-ctl/home.secret
     ///   DDNS_SECRET=… ddns-ctl update --url … --hostname … --protocol dyndns2 --dual --every 5m
+    #[command(verbatim_doc_comment)]
     Update(UpdateArgs),
 
     /// Guided setup: from an AWS account and a hosted zone to a working host
@@ -351,6 +356,7 @@ pub enum HostCommand {
     ///   ddns-ctl host add home.example.com
     ///   ddns-ctl host add nas.example.com --type dual --ttl 300
     ///   pass show ddns | ddns-ctl host add home.example.com --secret-stdin
+    #[command(verbatim_doc_comment)]
     Add(HostAddArgs),
 
     /// List hosts with their zone, type, TTL and what their records hold now.

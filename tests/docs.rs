@@ -96,3 +96,35 @@ fn every_subcommand_has_help_with_an_example() {
         assert!(seen.iter().any(|s| s == path), "{path} not reached: {seen:?}");
     }
 }
+
+/// Examples stay as written, one per line, and the global options come after
+/// the command's own, under their own heading.
+#[test]
+fn help_keeps_examples_verbatim_and_global_options_last() {
+    let out = Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .args(["update", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = help.lines().collect();
+    let example = lines
+        .iter()
+        .position(|l| *l == r"  ddns-ctl update --url https://abc.execute-api.eu-west-1.amazonaws.com/prod/ \")
+        .unwrap_or_else(|| panic!("the first example is not on a line of its own:\n{help}"));
+    assert_eq!(
+        lines[example + 1],
+        "      --hostname home.example.com --secret-file /etc/ddns-ctl/home.secret"
+    );
+    let own = lines.iter().position(|l| *l == "Options:").unwrap();
+    let global = lines.iter().position(|l| *l == "Global options:").unwrap();
+    let hostname = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("--hostname <HOST>"))
+        .unwrap();
+    let region = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("--region <REGION>"))
+        .unwrap();
+    assert!(own < hostname && hostname < global && global < region, "{help}");
+}
