@@ -40,12 +40,15 @@ fn main() -> ExitCode {
 
 /// Logs go to stderr; RUST_LOG, when set, wins over -v and -q.
 ///
-/// -v and -vv raise only ddns-ctl's own crates: the SDK's trace output
-/// includes response bodies, and the config object holds every secret.
+/// By default only ddns-ctl's own crates log: the SDK's warnings and info
+/// (instance-metadata probes, the credential chain) are noise around the one
+/// line that says what failed, and come with -v. -v and -vv raise only
+/// ddns-ctl's own crates past info: the SDK's trace output includes response
+/// bodies, and the config object holds every secret.
 fn init_logging(global: &cli::GlobalArgs) {
     let level = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "info",
+        (true, _) => "off,ddns_ctl=error,ddns_handler=error",
+        (false, 0) => "off,ddns_ctl=info,ddns_handler=info",
         (false, 1) => "info,ddns_ctl=debug,ddns_handler=debug",
         (false, _) => "info,ddns_ctl=trace,ddns_handler=trace",
     };

@@ -687,6 +687,39 @@ fn bad_input_changes_nothing() {
     common::assert_nothing_exists(&stack);
 }
 
+/// A new user's first run, with no region or no credentials and the
+/// instance-metadata service unreachable (a closed port on loopback stands
+/// in for it): stderr is exactly ddns-ctl's one line, with the cause and the
+/// fix, and none of the SDK's own warnings.
+#[test]
+fn a_first_run_prints_one_line_that_names_the_fix() {
+    let closed = ddns_testkit::free_port();
+    let first_run = || {
+        let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
+        cmd.env_clear()
+            .env("HOME", std::env::temp_dir())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env(
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+                format!("http://127.0.0.1:{closed}"),
+            )
+            .arg("status");
+        cmd
+    };
+    let out = first_run().output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no AWS region is set: pass --region or set AWS_REGION (or a region in your profile)\n"
+    );
+    let out = first_run().env("AWS_REGION", "eu-west-1").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: no AWS credentials found: run `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID \
+         and AWS_SECRET_ACCESS_KEY (-v shows every source that was tried)\n"
+    );
+}
+
 #[test]
 fn missing_region_or_credentials_name_the_fix() {
     let moto = ddns_testkit::moto();

@@ -94,7 +94,7 @@ pub enum AwsError {
     NoRegion,
     /// No credentials anywhere in the chain.
     #[error(
-        "no AWS credentials found: run `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY ({0})"
+        "no AWS credentials found: run `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (-v shows every source that was tried)"
     )]
     NoCredentials(String),
     /// The credentials may not make this call.
@@ -153,6 +153,9 @@ impl AwsError {
         }
         let lower = chain.to_lowercase();
         if code.is_empty() && (lower.contains("credentials") || lower.contains("no provider")) {
+            // The chain lists every provider tried: useful with -v, noise in
+            // the one line a new user reads.
+            tracing::debug!(chain = ?chain, "no credentials");
             return Self::NoCredentials(chain);
         }
         Self::Call {
