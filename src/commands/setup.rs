@@ -30,7 +30,8 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     let theme = SimpleTheme;
     let mut global = global.clone();
 
-    let profiles = aws_profiles();
+    let known = Profiles::load();
+    let profiles = &known.names;
     if !profiles.is_empty() {
         let mut items = vec!["(the default credential chain)".to_owned()];
         items.extend(profiles.iter().cloned());
@@ -43,7 +44,13 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     }
     let region: String = Input::with_theme(&theme)
         .with_prompt("Region")
-        .default(global.region.clone().unwrap_or_else(|| "us-east-1".to_owned()))
+        .default(
+            global
+                .region
+                .clone()
+                .or_else(|| known.region(global.profile.as_deref()).map(str::to_owned))
+                .unwrap_or_else(|| "us-east-1".to_owned()),
+        )
         .interact_text()?;
     global.region = Some(region);
     let session = Session::connect(&global).await?;
@@ -292,36 +299,69 @@ fn in_zone(input: &str, zone: &str) -> Result<Hostname, String> {
     Ok(host)
 }
 
-/// Profile names from the AWS config and credentials files.
-fn aws_profiles() -> Vec<String> {
-    let home = std::env::var_os("HOME")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_default();
-    let config = std::env::var_os("AWS_CONFIG_FILE")
-        .map(Into::into)
-        .unwrap_or_else(|| home.join(".aws/config"));
-    let credentials = std::env::var_os("AWS_SHARED_CREDENTIALS_FILE")
-        .map(Into::into)
-        .unwrap_or_else(|| home.join(".aws/credentials"));
-    let mut profiles = Vec::new();
-    for (path, prefix) in [(config, "profile "), (credentials, "")] {
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        for line in text.lines() {
-            let Some(section) = line.trim().strip_prefix('[').and_then(|l| l.strip_suffix(']')) else {
-                continue;
-            };
-            let name = section
-                .trim()
-                .strip_prefix(prefix)
-                .unwrap_or(section.trim())
-                .trim()
-                .to_owned();
-            if !name.is_empty() && !profiles.contains(&name) {
-                profiles.push(name);
+/// The profiles of the AWS config and credentials files, and their regions.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Profiles {
+    /// Profile names, in file order.
+    names: Vec<String>,
+    /// The `region` each profile of the config file sets.
+    regions: std::collections::BTreeMap<String, String>,
+}
+
+impl Profiles {
+    /// Reads `AWS_CONFIG_FILE` and `AWS_SHARED_CREDENTIALS_FILE` (default
+    /// `~/.aws/config` and `~/.aws/credentials`); missing files are empty.
+    fn load() -> Self {
+        let home = std::env::var_os("HOME")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_default();
+        let read = |var: &str, default: &str| {
+            let path = std::env::var_os(var)
+                .map(std::path::PathBuf::from)
+                .unwrap_or_else(|| home.join(default));
+            std::fs::read_to_string(path).unwrap_or_default()
+        };
+        Self::parse(
+            &read("AWS_CONFIG_FILE", ".aws/config"),
+            &read("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials"),
+        )
+    }
+
+    /// In the config file only `[default]` and `[profile NAME]` are profiles
+    /// (`[sso-session …]` and `[services …]` are not); in the credentials
+    /// file every section is one.
+    fn parse(config: &str, credentials: &str) -> Self {
+        let mut profiles = Self::default();
+        for (text, in_config) in [(config, true), (credentials, false)] {
+            let mut current: Option<String> = None;
+            for line in text.lines().map(str::trim) {
+                if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                    let section = section.trim();
+                    current = match (in_config, section.strip_prefix("profile ")) {
+                        (true, Some(name)) => Some(name.trim().to_owned()),
+                        (true, None) if section == "default" => Some(section.to_owned()),
+                        (true, None) => None,
+                        (false, _) => Some(section.to_owned()),
+                    };
+                    if let Some(name) = current.as_ref().filter(|n| !n.is_empty())
+                        && !profiles.names.contains(name)
+                    {
+                        profiles.names.push(name.clone());
+                    }
+                } else if let (true, Some(name), Some((key, value))) = (in_config, &current, line.split_once('='))
+                    && key.trim() == "region"
+                {
+                    profiles.regions.insert(name.clone(), value.trim().to_owned());
+                }
             }
         }
+        profiles
     }
-    profiles
+
+    /// The region to offer for `profile` (the default profile when none).
+    fn region(&self, profile: Option<&str>) -> Option<&str> {
+        self.regions.get(profile.unwrap_or("default")).map(String::as_str)
+    }
 }
 
 /// Why the live check did not pass.
@@ -413,5 +453,22 @@ async fn seed_call(
             return Err(CheckFailure::NoAnswer { mode, reason });
         }
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_profiles_are_offered_with_their_regions() {
+        let config = "[default]\nregion = eu-west-1\n\n[profile work]\nregion=us-west-2\nsso_session = corp\n\n\
+                      [sso-session corp]\nsso_region = us-east-1\n\n[services local]\ns3 =\n  endpoint_url = x\n";
+        let credentials = "[default]\naws_access_key_id = x\n[old]\naws_access_key_id = y\n";
+        let profiles = Profiles::parse(config, credentials);
+        assert_eq!(profiles.names, ["default", "work", "old"]);
+        assert_eq!(profiles.region(None), Some("eu-west-1"));
+        assert_eq!(profiles.region(Some("work")), Some("us-west-2"));
+        assert_eq!(profiles.region(Some("old")), None);
     }
 }
