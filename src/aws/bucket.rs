@@ -358,12 +358,28 @@ pub async fn delete(s3: &Client, names: &Names) -> Result<bool, AwsError> {
                     operation: "DeleteObjects",
                     message: e.to_string(),
                 })?;
-            s3.delete_objects()
+            let out = s3
+                .delete_objects()
                 .bucket(bucket)
                 .delete(delete)
                 .send()
                 .await
                 .map_err(AwsError::on("DeleteObjects"))?;
+            // With `quiet`, S3 answers 200 and lists only what it could not
+            // delete: those must stop the teardown here, with their reason,
+            // not end it later in a bare BucketNotEmpty.
+            if let Some(first) = out.errors().first() {
+                return Err(AwsError::Call {
+                    operation: "DeleteObjects",
+                    message: format!(
+                        "{} object version(s) in {bucket} could not be deleted; the first, {}: {} ({})",
+                        out.errors().len(),
+                        first.key().unwrap_or("?"),
+                        first.code().unwrap_or("no code"),
+                        first.message().unwrap_or("no message"),
+                    ),
+                });
+            }
         }
         if page.is_truncated() != Some(true) {
             break;
@@ -375,5 +391,54 @@ pub async fn delete(s3: &Client, names: &Names) -> Result<bool, AwsError> {
         Ok(_) => Ok(true),
         Err(err) if error_code(&err) == Some("NoSuchBucket") => Ok(false),
         Err(err) => Err(AwsError::from_sdk("DeleteBucket", err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! What moto cannot show: S3 answering a quiet DeleteObjects with 200
+    //! and per-object errors inside it.
+
+    use aws_sdk_s3::operation::delete_objects::DeleteObjectsOutput;
+    use aws_sdk_s3::operation::list_object_versions::ListObjectVersionsOutput;
+    use aws_sdk_s3::types::{Error as ObjectError, ObjectVersion};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn objects_s3_could_not_delete_stop_the_teardown_with_their_reason() {
+        let list = mock!(Client::list_object_versions).then_output(|| {
+            ListObjectVersionsOutput::builder()
+                .versions(ObjectVersion::builder().key("config.json").version_id("v1").build())
+                .is_truncated(false)
+                .build()
+        });
+        let objects = mock!(Client::delete_objects).then_output(|| {
+            DeleteObjectsOutput::builder()
+                .errors(
+                    ObjectError::builder()
+                        .key("config.json")
+                        .version_id("v1")
+                        .code("AccessDenied")
+                        .message("Access Denied")
+                        .build(),
+                )
+                .build()
+        });
+        let bucket = mock!(Client::delete_bucket)
+            .then_output(|| aws_sdk_s3::operation::delete_bucket::DeleteBucketOutput::builder().build());
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&list, &objects, &bucket]);
+        let err = super::delete(&s3, &Names::example("ddns")).await.unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("could not be deleted") && message.contains("config.json: AccessDenied"),
+            "{message}"
+        );
+        assert_eq!(
+            bucket.num_calls(),
+            0,
+            "the bucket must not be deleted after a failed empty"
+        );
     }
 }
