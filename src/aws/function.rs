@@ -165,6 +165,20 @@ pub async fn observe(lambda: &Client, names: &Names) -> Result<Option<Observed>,
         }
         Err(err) => return Err(AwsError::from_sdk("GetFunction", err)),
     };
+    // GetFunction returns the tags only to a caller that may also
+    // lambda:ListTags; otherwise it returns a TagsError instead. Reading
+    // "no tags" there would call our own function foreign (and leave it
+    // behind at teardown), so it is an access error naming the permission.
+    if let Some(err) = out.tags_error() {
+        return Err(AwsError::AccessDenied {
+            operation: "ListTags",
+            message: format!(
+                "GetFunction could not read the function's tags ({}: {}); allow lambda:ListTags",
+                err.error_code(),
+                err.message()
+            ),
+        });
+    }
     let tags = out.tags().cloned().unwrap_or_default();
     if !names.owns(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         return Err(AwsError::NotOurs {
@@ -539,6 +553,36 @@ mod tests {
             err.to_string().contains("waiting for the function to become active"),
             "{err}"
         );
+    }
+
+    #[tokio::test]
+    async fn tags_it_may_not_read_are_an_access_error_not_a_foreign_function() {
+        use aws_sdk_lambda::types::TagsError;
+        let rule = mock!(Client::get_function).then_output(|| {
+            GetFunctionOutput::builder()
+                .configuration(FunctionConfiguration::builder().function_name("ddns-ctl-mock").build())
+                .tags_error(
+                    TagsError::builder()
+                        .error_code("AccessDeniedException")
+                        .message("not authorized to perform: lambda:ListTags")
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+        });
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&rule]);
+        let err = observe(&lambda, &names()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                AwsError::AccessDenied {
+                    operation: "ListTags",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("lambda:ListTags"), "{err}");
     }
 
     #[test]
