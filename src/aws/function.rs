@@ -410,6 +410,9 @@ pub async fn ensure_memory(lambda: &Client, names: &Names, needed: i32) -> Resul
     if observed.configuration.memory.is_some_and(|memory| memory >= needed) {
         return Ok(None);
     }
+    // Lambda refuses a configuration change while another is in progress
+    // (ResourceConflictException): wait for any first.
+    wait_updated(lambda, names).await?;
     lambda
         .update_function_configuration()
         .function_name(&names.function)

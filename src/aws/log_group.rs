@@ -85,15 +85,29 @@ fn retention(desired: &Desired) -> Change {
 pub async fn apply(logs: &Client, names: &Names, desired: &Desired, action: &Action) -> Result<(), AwsError> {
     let tags: HashMap<String, String> = names.tags().into_iter().collect();
     let retain = [retention(desired)];
+    let adopt = [Change::Tags, retention(desired)];
     let changes = match action {
         Action::Create => {
-            logs.create_log_group()
+            let created = logs
+                .create_log_group()
                 .log_group_name(&names.log_group)
                 .set_tags(Some(tags.clone()))
                 .send()
-                .await
-                .map_err(AwsError::on("CreateLogGroup"))?;
-            &retain[..]
+                .await;
+            match created {
+                Ok(_) => &retain[..],
+                // Lambda makes the group on the function's first log line:
+                // if that happened since we looked, adopt it as planned for
+                // an untagged group.
+                Err(err)
+                    if err
+                        .as_service_error()
+                        .is_some_and(|e| e.is_resource_already_exists_exception()) =>
+                {
+                    &adopt[..]
+                }
+                Err(err) => return Err(AwsError::from_sdk("CreateLogGroup", err)),
+            }
         }
         Action::Update(changes) => changes.as_slice(),
         Action::Delete | Action::Unchanged => return Ok(()),
@@ -135,7 +149,35 @@ pub async fn delete(logs: &Client, names: &Names) -> Result<bool, AwsError> {
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
+    use aws_sdk_cloudwatchlogs::types::error::ResourceAlreadyExistsException;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
     use super::*;
+
+    /// What moto cannot show: Lambda creating the group between deploy's
+    /// look and its CreateLogGroup.
+    #[tokio::test]
+    async fn a_group_lambda_made_in_the_meantime_is_adopted() {
+        let create = mock!(Client::create_log_group).then_error(|| {
+            CreateLogGroupError::ResourceAlreadyExistsException(ResourceAlreadyExistsException::builder().build())
+        });
+        let tag = mock!(Client::tag_resource)
+            .then_output(|| aws_sdk_cloudwatchlogs::operation::tag_resource::TagResourceOutput::builder().build());
+        let retention = mock!(Client::put_retention_policy).then_output(|| {
+            aws_sdk_cloudwatchlogs::operation::put_retention_policy::PutRetentionPolicyOutput::builder().build()
+        });
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&create, &tag, &retention]);
+        apply(
+            &logs,
+            &Names::example("ddns"),
+            &Desired { retention_days: 30 },
+            &Action::Create,
+        )
+        .await
+        .unwrap();
+        assert_eq!((tag.num_calls(), retention.num_calls()), (1, 1));
+    }
 
     #[test]
     fn an_untagged_group_is_adopted_and_retention_repaired() {
