@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn_with_state};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -19,8 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt as _;
 
-use crate::protocol::{dyndns2, seed};
-use crate::router::{CallerIp, router, strip_stage};
+use crate::router::{CallerIp, in_format_of, router, strip_stage};
 use crate::service::Service;
 
 /// What the local server allows a connection, so that slow or idle clients
@@ -178,20 +177,14 @@ fn last_forwarded_for(request: &Request) -> Result<Option<IpAddr>, BadForwardedF
 }
 
 /// A 400 in the format of the protocol the path belongs to: dyndns2's
-/// `badagent` for `/nic/update`, plain text for `/myip`, and the seed's JSON
-/// everywhere else.
+/// `badagent`, or the seed's JSON.
 fn bad_forwarded_for(path: &str) -> Response {
-    const WHY: &str = "the X-Forwarded-For header does not end in an IP address";
-    match path {
-        "/nic/update" => dyndns2::bad_request().into_response(),
-        "/myip" => (
-            StatusCode::BAD_REQUEST,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            format!("{WHY}\n"),
-        )
-            .into_response(),
-        _ => seed::bad_request(&format!("Bad request: {WHY}.")).into_response(),
-    }
+    in_format_of(
+        path,
+        StatusCode::BAD_REQUEST,
+        "badagent",
+        "Bad request: the X-Forwarded-For header does not end in an IP address.",
+    )
 }
 
 #[cfg(test)]

@@ -45,31 +45,37 @@ async fn deadline(request: axum::extract::Request, next: axum::middleware::Next)
     }
 }
 
-/// A 503 with `Retry-After`, in the format of the protocol the path belongs
-/// to: dyndns2's `911` ("a problem on our side, retry later"), plain text for
-/// `/myip`, and the seed's JSON everywhere else.
+/// A 503 with `Retry-After`: dyndns2's `911` ("a problem on our side, retry
+/// later"), or the seed's JSON.
 fn timed_out(path: &str) -> Response {
-    let (content_type, body) = match path {
-        "/nic/update" => ("text/plain; charset=utf-8", "911\n".to_owned()),
-        "/myip" => ("text/plain; charset=utf-8", "timed out; try again later\n".to_owned()),
-        _ => (
-            "application/json",
-            serde_json::json!({
-                "return_status": "fail",
-                "return_message": "The service timed out; try again later.",
-            })
-            .to_string(),
-        ),
-    };
-    (
+    let mut response = in_format_of(
+        path,
         StatusCode::SERVICE_UNAVAILABLE,
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::RETRY_AFTER, RETRY_AFTER_SECS),
-        ],
-        body,
-    )
-        .into_response()
+        "911",
+        "The service timed out; try again later.",
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static(RETRY_AFTER_SECS),
+    );
+    response
+}
+
+/// An answer for a request that never reached its handler, in the format of
+/// the protocol its path belongs to: `dyndns2` (a one-line code) for
+/// `/nic/update`, `message` as plain text for `/myip`, and `message` in the
+/// seed's JSON everywhere else.
+pub fn in_format_of(path: &str, status: StatusCode, dyndns2: &str, message: &str) -> Response {
+    match path {
+        "/nic/update" => dyndns2::answer(status, dyndns2).into_response(),
+        "/myip" => (
+            status,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            format!("{message}\n"),
+        )
+            .into_response(),
+        _ => seed::failure(status, message).into_response(),
+    }
 }
 
 /// What a client is told to wait after a timeout, in seconds.

@@ -62,10 +62,10 @@ impl IntoResponse for Reply {
     }
 }
 
-/// The answer to a malformed request (`badagent`, 400), for a front door
-/// that refuses a request before it reaches [`handle`].
-pub fn bad_request() -> Reply {
-    Reply::once(StatusCode::BAD_REQUEST, "badagent")
+/// A one-line answer for the whole request (`badagent`, `911`), for a front
+/// door or layer that answers before [`handle`] does.
+pub fn answer(status: StatusCode, code: &str) -> Reply {
+    Reply::once(status, code)
 }
 
 /// Answers one `/nic/update` request from `caller`.

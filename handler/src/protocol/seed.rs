@@ -75,10 +75,10 @@ impl IntoResponse for Reply {
     }
 }
 
-/// A 400 for a request the front door refused before it reached the API,
-/// with `message` as the `return_message`.
-pub fn bad_request(message: &str) -> Reply {
-    Reply::fail(StatusCode::BAD_REQUEST, message)
+/// A failure with `status` and `message` as the `return_message`, for a
+/// front door or layer that answers before the API does.
+pub fn failure(status: StatusCode, message: &str) -> Reply {
+    Reply::fail(status, message)
 }
 
 /// A reply for a method other than GET on a seed path.
