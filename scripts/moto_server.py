@@ -22,12 +22,20 @@ unchanged. Arguments are moto_server's (-H HOST -p PORT).
 
 4. moto's Lambda UpdateFunctionCode ignores `Architectures`, the only call
    that changes a function's architecture on AWS. It is applied.
+
+5. moto's API Gateway keeps a REST API's `endpointConfiguration` as sent, so
+   an API created without `ipAddressType` reads back without one; AWS answers
+   `ipv4`, its default for REGIONAL and EDGE APIs. And UpdateRestApi with
+   `replace /endpointConfiguration/ipAddressType` overwrites moto's endpoint
+   *types* with the value (`["dualstack"]`); AWS changes the IP address type
+   and keeps the type. Both are answered as AWS does.
 """
 
 import json
 import sys
 from functools import lru_cache
 
+import moto.apigateway.models as apigateway_models
 import moto.awslambda.models as lambda_models
 import moto.route53.responses as route53_responses
 import moto.s3.models as s3_models
@@ -83,6 +91,30 @@ def update_function_code(function, spec):
 
 
 lambda_models.LambdaFunction.update_function_code = update_function_code
+
+IP_ADDRESS_TYPE_PATH = "/endpointConfiguration/ipAddressType"
+_rest_api_init = apigateway_models.RestAPI.__init__
+_rest_api_patch = apigateway_models.RestAPI.apply_patch_operations
+
+
+def rest_api_init(api, *args, **kwargs):
+    _rest_api_init(api, *args, **kwargs)
+    api.endpoint_configuration = dict(api.endpoint_configuration)
+    api.endpoint_configuration.setdefault("ipAddressType", "ipv4")
+
+
+def rest_api_patch(api, operations):
+    rest = []
+    for op in operations:
+        if op.get("op") == "replace" and op.get("path") == IP_ADDRESS_TYPE_PATH:
+            api.endpoint_configuration["ipAddressType"] = op.get("value")
+        else:
+            rest.append(op)
+    return _rest_api_patch(api, rest)
+
+
+apigateway_models.RestAPI.__init__ = rest_api_init
+apigateway_models.RestAPI.apply_patch_operations = rest_api_patch
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -87,6 +87,9 @@ pub enum Change {
     },
     /// The function's environment.
     Env,
+    /// The API answers over IPv4 only: it becomes dual-stack, which takes
+    /// effect without a new deployment.
+    DualStack,
     /// The `/{proxy+}` resource.
     ProxyResource,
     /// An `ANY` method.
@@ -133,6 +136,7 @@ impl fmt::Display for Change {
             Self::Architecture { arch } => write!(f, "architecture {arch}"),
             Self::Configuration { settings } => f.write_str(&settings.join(", ")),
             Self::Env => f.write_str("environment"),
+            Self::DualStack => f.write_str("IPv4 only: becomes dual-stack"),
             Self::ProxyResource => f.write_str("/{proxy+} resource"),
             Self::Method { path } => write!(f, "ANY {path} method"),
             Self::Integration { path } => write!(f, "ANY {path} integration"),

@@ -132,7 +132,19 @@ async fn deploy_creates_every_resource_as_specified() {
     assert_eq!(config.code_sha256(), Some(sha.as_str()));
     let function_arn = config.function_arn().unwrap().to_owned();
 
-    // API Gateway: ANY on / and /{proxy+}, proxied to the function.
+    // API Gateway: REGIONAL and dual-stack, read back as AWS answers.
+    let api = aws.apigateway.get_rest_api().rest_api_id(&api_id).send().await.unwrap();
+    let endpoint = api.endpoint_configuration().unwrap();
+    assert_eq!(
+        (
+            endpoint.types().iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+            endpoint.ip_address_type().map(|t| t.as_str())
+        ),
+        (vec!["REGIONAL"], Some("dualstack"))
+    );
+    assert_eq!(status_ip(&stack), "dualstack");
+
+    // ANY on / and /{proxy+}, proxied to the function.
     let resources = aws
         .apigateway
         .get_resources()
@@ -198,13 +210,7 @@ async fn drift_repair_touches_only_what_drifted() {
         .update_stage()
         .rest_api_id(&api_id)
         .stage_name("prod")
-        .patch_operations(
-            aws_sdk_apigateway::types::PatchOperation::builder()
-                .op(aws_sdk_apigateway::types::Op::Replace)
-                .path("/*/*/throttling/rateLimit")
-                .value("100")
-                .build(),
-        )
+        .patch_operations(common::replace("/*/*/throttling/rateLimit", "100"))
         .send()
         .await
         .unwrap();
@@ -317,6 +323,64 @@ fn a_dry_run_and_a_no_op_redeploy_build_nothing() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("Building the handler"));
+}
+
+/// The IP address type `status` reports for the stack's API.
+fn status_ip(stack: &Stack<'_>) -> String {
+    let (_, status) = common::status(stack);
+    status["ip_address_type"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_ipv4_only_api_becomes_dual_stack_without_a_redeployment() {
+    let moto = Moto::dedicated();
+    let aws = Aws::new(&moto).await;
+    let stack = Stack::new(&moto);
+    stack.deploy(&[]);
+    let api_id = aws.api_ids(&stack.name).await.pop().unwrap();
+    aws.apigateway
+        .update_rest_api()
+        .rest_api_id(&api_id)
+        .patch_operations(common::replace("/endpointConfiguration/ipAddressType", "ipv4"))
+        .send()
+        .await
+        .unwrap();
+
+    // Status sees it: not healthy, and why.
+    let (code, status) = common::status(&stack);
+    assert_eq!(code, Some(1), "{status:#}");
+    assert_eq!(status["ip_address_type"], "ipv4");
+    let api = status["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "api")
+        .unwrap();
+    assert_eq!(api["drift"], json!([{"change": "dual-stack"}]), "{status:#}");
+    let text = stack.cli().arg("status").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("drifted  REST API"), "{text}");
+    assert!(text.contains("(IPv4 only: becomes dual-stack)"), "{text}");
+    assert!(text.contains("(IPv4 only)"), "{text}");
+
+    // Deploy repairs it with one UpdateRestApi and no new deployment.
+    moto.start_recording();
+    stack.deploy(&[]);
+    let writes: Vec<String> = moto
+        .recorded()
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| format!("{} {}", c.method, c.url.split_once("/restapis/").map_or("", |(_, p)| p)))
+        .collect();
+    assert_eq!(writes, [format!("PATCH {api_id}")]);
+    let api = aws.apigateway.get_rest_api().rest_api_id(&api_id).send().await.unwrap();
+    let endpoint = api.endpoint_configuration().unwrap();
+    assert_eq!(endpoint.ip_address_type().map(|t| t.as_str()), Some("dualstack"));
+    assert_eq!(
+        endpoint.types().iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        ["REGIONAL"]
+    );
+    assert_eq!(status_ip(&stack), "dualstack");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -587,11 +651,7 @@ async fn a_partial_stack_shows_in_status_and_tears_down() {
         .send()
         .await
         .unwrap();
-    let stage = aws_sdk_apigateway::types::PatchOperation::builder()
-        .op(aws_sdk_apigateway::types::Op::Replace)
-        .path("/*/*/throttling/rateLimit")
-        .value("100")
-        .build();
+    let stage = common::replace("/*/*/throttling/rateLimit", "100");
     let api_id = aws.api_ids(&stack.name).await.pop().unwrap();
     aws.apigateway
         .update_stage()

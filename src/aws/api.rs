@@ -1,11 +1,15 @@
-//! API Gateway's REST API: REGIONAL, with `ANY` on `/` and `/{proxy+}`, both
-//! proxied to the function. Its stage is `stage`, and the permission that
+//! API Gateway's REST API: REGIONAL and dual-stack, with `ANY` on `/` and
+//! `/{proxy+}`, both proxied to the function. A REGIONAL API answers over
+//! IPv4 only unless its IP address type is `dualstack`, and then clients
+//! reach it, and the function sees them, over IPv6 too. Its stage is `stage`, and the permission that
 //! lets it invoke the function is `permission`.
 
 use std::collections::HashMap;
 
 use aws_sdk_apigateway::Client;
-use aws_sdk_apigateway::types::{EndpointConfiguration, EndpointType, IntegrationType, Resource};
+use aws_sdk_apigateway::types::{
+    EndpointConfiguration, EndpointType, IntegrationType, IpAddressType, Op, PatchOperation, Resource, RestApi,
+};
 
 use super::AwsError;
 use crate::model::Names;
@@ -52,6 +56,8 @@ pub struct Route {
 pub struct Observed {
     /// The API's id.
     pub id: String,
+    /// Whether it answers over IPv6 as well as IPv4.
+    pub dualstack: bool,
     /// Other APIs tagged for this stack, left by an interrupted deploy;
     /// teardown removes them too.
     pub strays: Vec<String>,
@@ -85,6 +91,22 @@ impl Observed {
 
 /// Every REST API tagged for this stack, oldest first.
 pub async fn find(apigateway: &Client, names: &Names) -> Result<Vec<String>, AwsError> {
+    Ok(tagged(apigateway, names).await?.iter().map(id).collect())
+}
+
+fn id(api: &RestApi) -> String {
+    api.id().unwrap_or_default().to_owned()
+}
+
+/// Whether `api` is reachable over IPv6.
+fn dualstack(api: &RestApi) -> bool {
+    api.endpoint_configuration()
+        .and_then(EndpointConfiguration::ip_address_type)
+        == Some(&IpAddressType::Dualstack)
+}
+
+/// The APIs tagged for this stack, oldest first, as GetRestApis lists them.
+async fn tagged(apigateway: &Client, names: &Names) -> Result<Vec<RestApi>, AwsError> {
     let mut found = Vec::new();
     let mut pages = apigateway.get_rest_apis().limit(500).into_paginator().send();
     while let Some(page) = pages.next().await {
@@ -92,28 +114,29 @@ pub async fn find(apigateway: &Client, names: &Names) -> Result<Vec<String>, Aws
         for api in page.items() {
             let tags = api.tags().cloned().unwrap_or_default();
             if names.owns(tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
-                found.push((
-                    api.created_date().map(|d| d.secs()).unwrap_or_default(),
-                    api.id().unwrap_or_default().to_owned(),
-                ));
+                found.push(api.clone());
             }
         }
     }
-    found.sort();
-    Ok(found.into_iter().map(|(_, id)| id).collect())
+    // Creation second first, then id, so that "the oldest" is one API even
+    // when two were made in the same second.
+    found.sort_by_key(|api| (api.created_date().map(|d| d.secs()).unwrap_or_default(), id(api)));
+    Ok(found)
 }
 
 /// Reads the oldest API tagged for the stack, with its resources and their
 /// methods; `None` if there is none.
 pub async fn observe(apigateway: &Client, names: &Names) -> Result<Option<Observed>, AwsError> {
-    let mut ids = find(apigateway, names).await?;
-    if ids.is_empty() {
+    let mut apis = tagged(apigateway, names).await?;
+    if apis.is_empty() {
         return Ok(None);
     }
-    let id = ids.remove(0);
+    let api = apis.remove(0);
+    let id = self::id(&api);
     let mut observed = Observed {
         id: id.clone(),
-        strays: ids,
+        dualstack: dualstack(&api),
+        strays: apis.iter().map(self::id).collect(),
         ..Observed::default()
     };
     let mut pages = apigateway
@@ -156,6 +179,9 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
         return Action::Create;
     };
     let mut changes = Vec::new();
+    if !observed.dualstack {
+        changes.push(Change::DualStack);
+    }
     if observed.proxy.id.is_none() {
         changes.push(Change::ProxyResource);
     }
@@ -201,6 +227,22 @@ pub async fn apply(
     };
     for change in changes {
         match change {
+            Change::DualStack => {
+                // Takes effect at once, without a new deployment.
+                apigateway
+                    .update_rest_api()
+                    .rest_api_id(&ids.id)
+                    .patch_operations(
+                        PatchOperation::builder()
+                            .op(Op::Replace)
+                            .path("/endpointConfiguration/ipAddressType")
+                            .value(IpAddressType::Dualstack.as_str())
+                            .build(),
+                    )
+                    .send()
+                    .await
+                    .map_err(AwsError::on("UpdateRestApi"))?;
+            }
             Change::ProxyResource => {
                 let created = apigateway
                     .create_resource()
@@ -258,7 +300,12 @@ async fn create(apigateway: &Client, names: &Names) -> Result<Ids, AwsError> {
         .create_rest_api()
         .name(&names.api)
         .description(format!("ddns-ctl stack {}", names.stack))
-        .endpoint_configuration(EndpointConfiguration::builder().types(EndpointType::Regional).build())
+        .endpoint_configuration(
+            EndpointConfiguration::builder()
+                .types(EndpointType::Regional)
+                .ip_address_type(IpAddressType::Dualstack)
+                .build(),
+        )
         .set_tags(Some(tags))
         .send()
         .await

@@ -52,13 +52,24 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired, api: &Action) -> Act
         return Action::Create;
     };
     let mut changes = Vec::new();
-    if *api != Action::Unchanged || stage.deployment_id.is_none() {
+    if redeploys(api) || stage.deployment_id.is_none() {
         changes.push(Change::Deployment);
     }
     if stage.rate_limit != Some(desired.rate_limit) || stage.burst_limit != Some(desired.burst_limit) {
         changes.push(throttling(desired));
     }
     Action::update(changes)
+}
+
+/// Whether the API's `action` reaches clients only through a new
+/// deployment: every change to its routes does; its IP address type takes
+/// effect at once.
+fn redeploys(api: &Action) -> bool {
+    match api {
+        Action::Unchanged => false,
+        Action::Update(changes) => changes.iter().any(|c| *c != Change::DualStack),
+        Action::Create | Action::Delete => true,
+    }
 }
 
 fn throttling(desired: &Desired) -> Change {
@@ -142,6 +153,20 @@ mod tests {
                 Some(&deployed),
                 &desired(),
                 &Action::Update(vec![Change::ProxyResource])
+            ),
+            Action::Update(vec![Change::Deployment])
+        );
+        // A dual-stack switch takes effect without a deployment; together
+        // with a route change, the route still needs one.
+        assert_eq!(
+            plan(Some(&deployed), &desired(), &Action::Update(vec![Change::DualStack])),
+            Action::Unchanged
+        );
+        assert_eq!(
+            plan(
+                Some(&deployed),
+                &desired(),
+                &Action::Update(vec![Change::DualStack, Change::Integration { path: "/" }])
             ),
             Action::Update(vec![Change::Deployment])
         );

@@ -39,6 +39,9 @@ pub struct Status {
     pub healthy: bool,
     /// The URL clients call, once the API and its stage exist.
     pub endpoint: Option<String>,
+    /// How clients reach the API: `dualstack` (IPv4 and IPv6) or `ipv4`;
+    /// `None` without an API.
+    pub ip_address_type: Option<&'static str>,
     /// The config bucket.
     pub bucket: String,
     /// The function.
@@ -69,7 +72,12 @@ impl fmt::Display for Status {
             };
             writeln!(f, "  {:<8} {} {}{detail}", r.state, r.kind, r.name)?;
         }
-        writeln!(f, "  endpoint {}", self.endpoint.as_deref().unwrap_or("(none)"))?;
+        let reach = match self.ip_address_type {
+            Some("dualstack") => " (IPv4 and IPv6)",
+            Some(_) => " (IPv4 only)",
+            None => "",
+        };
+        writeln!(f, "  endpoint {}{reach}", self.endpoint.as_deref().unwrap_or("(none)"))?;
         writeln!(f, "  hosts    {}", self.hosts)?;
         for problem in &self.config_problems {
             writeln!(f, "  config   {problem}")?;
@@ -119,6 +127,10 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         observed.endpoint(names, &settings.stage),
         observed.host_count(),
     );
+    status.ip_address_type = observed
+        .api
+        .as_ref()
+        .map(|api| if api.dualstack { "dualstack" } else { "ipv4" });
     status.config_problems = observed.zones.problems.clone();
     status.patterned_zones = desired.role.patterned_zones.clone();
     status.healthy &= status.config_problems.is_empty();
@@ -150,6 +162,7 @@ fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hos
         region: names.region.clone(),
         healthy: plan.is_noop(),
         endpoint,
+        ip_address_type: None,
         bucket: names.bucket.clone(),
         function: names.function.clone(),
         role: names.role.clone(),

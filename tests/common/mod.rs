@@ -192,6 +192,15 @@ impl Aws {
     }
 }
 
+/// An API Gateway patch that replaces `path` with `value`.
+pub fn replace(path: &str, value: &str) -> aws_sdk_apigateway::types::PatchOperation {
+    aws_sdk_apigateway::types::PatchOperation::builder()
+        .op(aws_sdk_apigateway::types::Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
 pub fn decode(document: &str) -> Value {
     serde_json::from_str(&percent_encoding::percent_decode_str(document).decode_utf8_lossy()).unwrap()
 }
