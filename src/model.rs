@@ -60,6 +60,51 @@ pub struct Account {
     pub region: String,
 }
 
+/// An AWS partition: a group of regions with its own ARNs and domain. An
+/// account lives in exactly one, so the stack's region decides it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Partition {
+    /// The commercial regions.
+    #[serde(rename = "aws")]
+    Aws,
+    /// Beijing and Ningxia (`cn-…`).
+    #[serde(rename = "aws-cn")]
+    China,
+    /// AWS GovCloud (US) (`us-gov-…`).
+    #[serde(rename = "aws-us-gov")]
+    GovCloud,
+}
+
+impl Partition {
+    /// The partition `region` belongs to.
+    pub fn of(region: &str) -> Self {
+        if region.starts_with("cn-") {
+            Self::China
+        } else if region.starts_with("us-gov-") {
+            Self::GovCloud
+        } else {
+            Self::Aws
+        }
+    }
+
+    /// Its name in ARNs: `arn:PARTITION:…`.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Aws => "aws",
+            Self::China => "aws-cn",
+            Self::GovCloud => "aws-us-gov",
+        }
+    }
+
+    /// The domain its regional endpoints end in.
+    pub fn dns_suffix(self) -> &'static str {
+        match self {
+            Self::China => "amazonaws.com.cn",
+            Self::Aws | Self::GovCloud => "amazonaws.com",
+        }
+    }
+}
+
 /// Why a stack name cannot be used.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid stack name '{0}': use 1 to 20 lower-case letters, digits and hyphens, starting with a letter")]
@@ -74,6 +119,8 @@ pub struct Names {
     pub account: String,
     /// The region.
     pub region: String,
+    /// The region's partition, which every ARN and the endpoint name.
+    pub partition: Partition,
     /// The Lambda function's IAM role. IAM is global, so the region is part
     /// of the name and stacks in two regions do not share a role.
     pub role: String,
@@ -104,6 +151,7 @@ impl Names {
             stack: stack.to_owned(),
             account: account.id.clone(),
             region: account.region.clone(),
+            partition: Partition::of(&account.region),
             role: format!("ddns-ctl-{stack}-{}", account.region),
             bucket: format!("ddns-ctl-{stack}-{}-{}", account.id, account.region),
             log_group: format!("/aws/lambda/{function}"),
@@ -132,27 +180,77 @@ impl Names {
 
     /// The URL clients call.
     pub fn endpoint(&self, api_id: &str, stage: &str) -> String {
-        format!("https://{api_id}.execute-api.{}.amazonaws.com/{stage}/", self.region)
+        format!(
+            "https://{api_id}.execute-api.{}.{}/{stage}/",
+            self.region,
+            self.partition.dns_suffix()
+        )
+    }
+
+    /// An ARN in the stack's partition. `region` and `account` are empty
+    /// for services whose ARNs have none (S3, Route53, IAM's region).
+    fn arn(&self, service: &str, region: &str, account: &str, resource: &str) -> String {
+        format!("arn:{}:{service}:{region}:{account}:{resource}", self.partition.id())
     }
 
     /// The ARN of the function's role.
     pub fn role_arn(&self) -> String {
-        format!("arn:aws:iam::{}:role/{}", self.account, self.role)
+        self.arn("iam", "", &self.account, &format!("role/{}", self.role))
     }
 
     /// The ARN of the function.
     pub fn function_arn(&self) -> String {
-        format!(
-            "arn:aws:lambda:{}:{}:function:{}",
-            self.region, self.account, self.function
+        self.arn(
+            "lambda",
+            &self.region,
+            &self.account,
+            &format!("function:{}", self.function),
         )
     }
 
     /// The ARN of the log group, as tagging and IAM name it.
     pub fn log_group_arn(&self) -> String {
-        format!(
-            "arn:aws:logs:{}:{}:log-group:{}",
-            self.region, self.account, self.log_group
+        self.arn(
+            "logs",
+            &self.region,
+            &self.account,
+            &format!("log-group:{}", self.log_group),
+        )
+    }
+
+    /// The ARN of the config bucket.
+    pub fn bucket_arn(&self) -> String {
+        self.arn("s3", "", "", &self.bucket)
+    }
+
+    /// The ARN of object `key` in the config bucket.
+    pub fn object_arn(&self, key: &str) -> String {
+        format!("{}/{key}", self.bucket_arn())
+    }
+
+    /// The ARN of hosted zone `zone_id` (bare, without `/hostedzone/`).
+    pub fn zone_arn(&self, zone_id: &str) -> String {
+        self.arn("route53", "", "", &format!("hostedzone/{zone_id}"))
+    }
+
+    /// The ARN that invokes from stage `stage` of API `api_id` carry.
+    pub fn execute_api_arn(&self, api_id: &str, stage: &str) -> String {
+        self.arn(
+            "execute-api",
+            &self.region,
+            &self.account,
+            &format!("{api_id}/{stage}/*"),
+        )
+    }
+
+    /// The URI by which API Gateway invokes the function.
+    pub fn integration_uri(&self) -> String {
+        // The account's place holds the service invoked: `…:lambda:path/…`.
+        self.arn(
+            "apigateway",
+            &self.region,
+            "lambda",
+            &format!("path/2015-03-31/functions/{}/invocations", self.function_arn()),
         )
     }
 }
@@ -263,6 +361,59 @@ mod tests {
             names.endpoint("abc123", "prod"),
             "https://abc123.execute-api.eu-west-1.amazonaws.com/prod/"
         );
+    }
+
+    #[test]
+    fn arns_and_the_endpoint_follow_the_regions_partition() {
+        let names = |region: &str| {
+            let account = Account {
+                id: "123456789012".into(),
+                region: region.into(),
+            };
+            Names::new("ddns", &account).unwrap()
+        };
+        let commercial = names("eu-west-1");
+        assert_eq!(
+            commercial.role_arn(),
+            "arn:aws:iam::123456789012:role/ddns-ctl-ddns-eu-west-1"
+        );
+        assert_eq!(commercial.zone_arn("Z1"), "arn:aws:route53:::hostedzone/Z1");
+        assert_eq!(
+            commercial.integration_uri(),
+            "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:123456789012:function:ddns-ctl-ddns/invocations"
+        );
+
+        let china = names("cn-north-1");
+        assert_eq!(china.partition, Partition::China);
+        assert_eq!(
+            china.function_arn(),
+            "arn:aws-cn:lambda:cn-north-1:123456789012:function:ddns-ctl-ddns"
+        );
+        assert_eq!(
+            china.object_arn("config.json"),
+            "arn:aws-cn:s3:::ddns-ctl-ddns-123456789012-cn-north-1/config.json"
+        );
+        assert_eq!(
+            china.execute_api_arn("abc123", "prod"),
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/prod/*"
+        );
+        assert_eq!(
+            china.endpoint("abc123", "prod"),
+            "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod/"
+        );
+
+        let gov = names("us-gov-west-1");
+        assert_eq!(
+            gov.log_group_arn(),
+            "arn:aws-us-gov:logs:us-gov-west-1:123456789012:log-group:/aws/lambda/ddns-ctl-ddns"
+        );
+        assert_eq!(gov.zone_arn("Z1"), "arn:aws-us-gov:route53:::hostedzone/Z1");
+        assert_eq!(
+            gov.endpoint("abc123", "prod"),
+            "https://abc123.execute-api.us-gov-west-1.amazonaws.com/prod/"
+        );
+        // A region that merely contains "cn" stays commercial.
+        assert_eq!(names("ap-east-1").partition, Partition::Aws);
     }
 
     #[test]

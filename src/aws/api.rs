@@ -31,11 +31,7 @@ impl Desired {
     /// The API for `names`' function.
     pub fn new(names: &Names) -> Self {
         Self {
-            integration_uri: format!(
-                "arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
-                names.region,
-                names.function_arn()
-            ),
+            integration_uri: names.integration_uri(),
         }
     }
 }

@@ -42,10 +42,7 @@ pub struct Observed {
 
 /// The bucket policy for `names`: deny anything without TLS.
 pub fn desired_policy(names: &Names) -> Value {
-    template::render(
-        template::BUCKET_POLICY,
-        &[("bucket_arn", json!(format!("arn:aws:s3:::{}", names.bucket)))],
-    )
+    template::render(template::BUCKET_POLICY, &[("bucket_arn", json!(names.bucket_arn()))])
 }
 
 /// Reads the bucket's settings and config (six calls); `None` if there is no

@@ -11,10 +11,7 @@ use crate::plan::{Action, Change};
 
 /// The source ARN the permission is scoped to: stage `stage` of API `api_id`.
 pub fn source_arn(names: &Names, api_id: &str, stage: &str) -> String {
-    format!(
-        "arn:aws:execute-api:{}:{}:{api_id}/{stage}/*",
-        names.region, names.account
-    )
+    names.execute_api_arn(api_id, stage)
 }
 
 /// The source ARN of the stack's permission, if the function has one.

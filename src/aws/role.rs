@@ -103,23 +103,19 @@ impl Desired {
 
     fn render(names: &Names, config_key: &str, grants: &Grants, patterned: &BTreeSet<String>) -> Value {
         let log_group_arn = names.log_group_arn();
-        let zone_arn = |zone: &str| format!("arn:aws:route53:::hostedzone/{zone}");
-        let zone_arns: Vec<String> = grants.zone_ids().map(zone_arn).collect();
+        let zone_arns: Vec<String> = grants.zone_ids().map(|zone| names.zone_arn(zone)).collect();
         let mut policy = template::render(
             template::LAMBDA_POLICY,
             &[
                 ("log_group_arn", json!(log_group_arn)),
-                (
-                    "config_object_arn",
-                    json!(format!("arn:aws:s3:::{}/{config_key}", names.bucket)),
-                ),
+                ("config_object_arn", json!(names.object_arn(config_key))),
                 ("zone_arns", json!(zone_arns)),
             ],
         );
         let mut changes = Vec::new();
         for (zone, groups) in &grants.zones {
             for (types, hosts) in groups {
-                let (operator, names): (&str, Vec<String>) = if patterned.contains(zone) {
+                let (operator, records): (&str, Vec<String>) = if patterned.contains(zone) {
                     ("ForAllValues:StringLike", suffix_patterns(hosts))
                 } else {
                     ("ForAllValues:StringEquals", hosts.iter().cloned().collect())
@@ -132,12 +128,12 @@ impl Desired {
                         "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
                     },
                 });
-                condition[operator]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = json!(names);
+                condition[operator]["route53:ChangeResourceRecordSetsNormalizedRecordNames"] = json!(records);
                 changes.push(json!({
                     "Sid": format!("ChangeRecords{}", changes.len() + 1),
                     "Effect": "Allow",
                     "Action": "route53:ChangeResourceRecordSets",
-                    "Resource": zone_arn(zone),
+                    "Resource": names.zone_arn(zone),
                     "Condition": condition,
                 }));
             }
@@ -326,6 +322,30 @@ mod tests {
 
         let none = Desired::new(&names, "config.json", &Grants::default());
         assert!(!none.policy.to_string().contains("route53"));
+    }
+
+    #[test]
+    fn every_arn_is_in_the_regions_partition() {
+        let account = crate::model::Account {
+            id: "123456789012".into(),
+            region: "cn-northwest-1".into(),
+        };
+        let names = Names::new("home", &account).unwrap();
+        let config = config_of(&[("a.one.example.", "Z1", "A")]);
+        let desired = Desired::new(&names, "config.json", &grants(&config, &["Z1"]));
+        let resources: Vec<String> = desired.policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| match &s["Resource"] {
+                Value::Array(many) => many.iter().map(|r| r.as_str().unwrap().to_owned()).collect(),
+                one => vec![one.as_str().unwrap().to_owned()],
+            })
+            .collect();
+        assert!(resources.len() >= 4, "{resources:?}");
+        for arn in &resources {
+            assert!(arn.starts_with("arn:aws-cn:"), "{arn}");
+        }
     }
 
     fn config_of(hosts: &[(&str, &str, &str)]) -> Config {
