@@ -4,9 +4,14 @@
 //! every [`Fixture`] gets a bucket and a hosted zone of its own, so tests
 //! run in parallel against it without resetting anything.
 //!
+//! [`faults::FaultProxy`] sits between a binary and moto and answers chosen
+//! calls with the errors AWS gives and moto never does.
+//!
 //! moto runs through `scripts/moto_server.py` (which fixes one way its Route53
 //! answers differ from AWS), under the Python at `$MOTO_PYTHON`, else the
 //! virtualenv that `scripts/bootstrap.sh` creates, else `python3` on `PATH`.
+
+pub mod faults;
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -226,28 +231,41 @@ impl Moto {
 
     /// An SDK config pointing at this server with dummy credentials.
     pub async fn sdk_config(&self) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(REGION))
-            .endpoint_url(&self.endpoint)
-            .credentials_provider(aws_sdk_s3::config::Credentials::new(
-                "testing", "testing", None, None, "testkit",
-            ))
-            .load()
-            .await
+        sdk_config_for(&self.endpoint, aws_config::retry::RetryConfig::standard()).await
     }
 
     /// Environment for a child process (ddns-ctl, bootstrap) to use this server.
     pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID", "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
-            ("AWS_REGION", REGION.into()),
-            ("AWS_EC2_METADATA_DISABLED", "true".into()),
-            ("AWS_CONFIG_FILE", "/dev/null".into()),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
-        ]
+        child_env(&self.endpoint)
     }
+}
+
+/// An SDK config for `endpoint` with dummy credentials and `retry`.
+pub async fn sdk_config_for(endpoint: &str, retry: aws_config::retry::RetryConfig) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .endpoint_url(endpoint)
+        .retry_config(retry)
+        .credentials_provider(aws_sdk_s3::config::Credentials::new(
+            "testing", "testing", None, None, "testkit",
+        ))
+        .load()
+        .await
+}
+
+/// Environment for a child process to reach AWS at `endpoint` (moto, or a
+/// proxy in front of it) with dummy credentials and nothing from the
+/// caller's own AWS setup.
+pub fn child_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", REGION.into()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ("AWS_CONFIG_FILE", "/dev/null".into()),
+        ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".into()),
+    ]
 }
 
 /// The AWS calls in a moto recording (one JSON object a line), without the

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::prelude::*;
 use aws_config::SdkConfig;
+use ddns_testkit::faults::{self, Call, FaultProxy};
 use ddns_testkit::{Moto, unique};
 use serde_json::Value;
 
@@ -57,6 +58,25 @@ impl<'m> Stack<'m> {
         cmd
     }
 
+    /// `ddns-ctl` for this stack, reaching moto through `proxy`.
+    pub fn cli_via(&self, proxy: &FaultProxy) -> Command {
+        let mut cmd = self.cli();
+        cmd.envs(proxy.env());
+        cmd
+    }
+
+    /// `deploy --yes` through `proxy`, as a [`Figure`] of what `fault` did
+    /// to it (`operation` is the faulted `service:Operation`), and its output.
+    pub fn deploy_via(&self, proxy: &FaultProxy, fault: &str, operation: &str) -> (Figure, std::process::Output) {
+        Figure::measure(proxy, fault, operation, || {
+            self.cli_via(proxy)
+                .args(["deploy", "--yes", "--handler-zip"])
+                .arg(&self.zip)
+                .output()
+                .unwrap()
+        })
+    }
+
     pub fn deploy(&self, extra: &[&str]) -> std::process::Output {
         let out = self
             .cli()
@@ -88,6 +108,69 @@ impl<'m> Stack<'m> {
     }
     pub fn log_group(&self) -> String {
         self.names().log_group
+    }
+}
+
+/// What one command did against an injected fault, for the figures in
+/// docs/performance.md: whether it succeeded, how long it took, how long the
+/// faulted operation was held up, and the calls it made. Printed with
+/// `cargo test -- --nocapture`.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// The fault, in words.
+    pub fault: String,
+    /// Whether the command exited 0.
+    pub succeeded: bool,
+    /// The command's run time.
+    pub took: Duration,
+    /// From the faulted operation's first faulted call to its first call
+    /// that got through.
+    pub held_up: Option<Duration>,
+    /// The command's calls, in order.
+    pub calls: Vec<Call>,
+}
+
+impl Figure {
+    /// Runs `command` and measures it: only the calls it made through
+    /// `proxy` count. `operation` is `service:Operation`.
+    pub fn measure(
+        proxy: &FaultProxy,
+        fault: &str,
+        operation: &str,
+        command: impl FnOnce() -> std::process::Output,
+    ) -> (Self, std::process::Output) {
+        let before = proxy.calls().len();
+        let started = Instant::now();
+        let out = command();
+        let took = started.elapsed();
+        let calls = proxy.calls().split_off(before);
+        let (service, operation) = operation.split_once(':').expect("service:Operation");
+        let figure = Self {
+            fault: fault.to_owned(),
+            succeeded: out.status.success(),
+            took,
+            held_up: faults::held_up(&calls, service, operation),
+            calls,
+        };
+        eprintln!("{figure}");
+        (figure, out)
+    }
+}
+
+impl std::fmt::Display for Figure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let held = self
+            .held_up
+            .map(|d| format!("{:.2} s", d.as_secs_f64()))
+            .unwrap_or_else(|| "never got through".into());
+        write!(
+            f,
+            "figure: {}: {} in {:.2} s, held up {held}; {}",
+            self.fault,
+            if self.succeeded { "succeeded" } else { "FAILED" },
+            self.took.as_secs_f64(),
+            faults::summary(&self.calls)
+        )
     }
 }
 
