@@ -18,13 +18,21 @@ use crate::config::{Config, ConfigError};
 /// Why the config could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The bucket or the object does not exist.
-    #[error("the config object s3://{bucket}/{key} does not exist")]
+    /// The bucket or the object does not exist. `denied` when S3 said so
+    /// with a 403: the function may read only its config object, not list
+    /// the bucket, and S3 answers such a reader's request for a missing key
+    /// with AccessDenied rather than NoSuchKey.
+    #[error(
+        "the config object s3://{bucket}/{key} does not exist{}",
+        if *denied { " (S3 answered 403 AccessDenied, as it does for a missing key to a reader that may not list the bucket; if the object exists, the function's role may not read it)" } else { "" }
+    )]
     Missing {
         /// The bucket.
         bucket: String,
         /// The object key.
         key: String,
+        /// Whether S3 answered 403 rather than 404.
+        denied: bool,
     },
     /// S3 could not be read.
     #[error("reading s3://{bucket}/{key} failed: {message}")]
@@ -176,6 +184,7 @@ impl ConfigStore {
             Err(err) if is_missing(&err) => Err(LoadError::Missing {
                 bucket: self.bucket.clone(),
                 key: self.key.clone(),
+                denied: status(&err) == Some(403),
             }),
             Err(err) => Err(self.read_error(&err)),
         }
@@ -194,12 +203,16 @@ fn status(err: &SdkError<GetObjectError>) -> Option<u16> {
     err.raw_response().map(|r| r.status().as_u16())
 }
 
+/// Whether S3 said the object is not there. The function's role may
+/// `s3:GetObject` its one key and nothing else (no `s3:ListBucket`), so for
+/// it S3 answers a missing key with 403 AccessDenied, never 404: a 403 on
+/// the config is reported as a missing config, with that caveat.
 fn is_missing(err: &SdkError<GetObjectError>) -> bool {
     match err.as_service_error() {
         Some(GetObjectError::NoSuchKey(_)) => true,
         Some(other) => matches!(
             aws_sdk_s3::error::ProvideErrorMetadata::code(other),
-            Some("NoSuchBucket")
+            Some("NoSuchBucket" | "AccessDenied")
         ),
         None => false,
     }

@@ -1,0 +1,50 @@
+//! The config store against S3 answers moto never gives: through the fault
+//! proxy (`testkit/src/faults.rs`).
+
+use std::time::Duration;
+
+use ddns_handler::store::{ConfigStore, LoadError};
+use ddns_testkit::Fixture;
+use ddns_testkit::faults::{Fault, FaultProxy};
+
+/// A store for the fixture's `config.json` that reads S3 through `proxy`.
+fn store_via(fixture: &Fixture, proxy: &FaultProxy) -> ConfigStore {
+    let sdk = fixture.sdk.to_builder().endpoint_url(proxy.url()).build();
+    ConfigStore::new(
+        ddns_testkit::s3_client(&sdk),
+        fixture.bucket.clone(),
+        "config.json",
+        Duration::ZERO,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_403_for_the_config_is_a_missing_config_with_the_reason() {
+    let fixture = Fixture::new().await;
+    let proxy = FaultProxy::start(&fixture.moto.endpoint);
+    let store = store_via(&fixture, &proxy);
+
+    // moto answers the missing key with 404, as S3 does a reader that may
+    // list the bucket.
+    let missing = store.current().await.unwrap_err();
+    assert!(
+        matches!(missing, LoadError::Missing { denied: false, .. }),
+        "{missing:?}"
+    );
+    assert!(missing.to_string().ends_with("does not exist"), "{missing}");
+
+    // The function may only get its one key, so S3 answers it 403.
+    proxy.inject(Fault::error("s3", "GetObject", 403, "AccessDenied", "Access Denied"));
+    let denied = store.current().await.unwrap_err();
+    assert!(matches!(denied, LoadError::Missing { denied: true, .. }), "{denied:?}");
+    let message = denied.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "the config object s3://{}/config.json does not exist (S3 answered 403 AccessDenied",
+            fixture.bucket
+        )),
+        "{message}"
+    );
+    assert!(message.contains("may not read it"), "{message}");
+    assert_eq!(proxy.calls_to("s3", "GetObject").len(), 2);
+}
