@@ -62,7 +62,7 @@ impl Observation {
 pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> Result<Observation, AwsError> {
     let (role, bucket, log_group, function, api) = tokio::try_join!(
         role::observe(&clients.iam, names),
-        bucket::observe(&clients.s3, names, &settings.key),
+        bucket::observe(&clients.s3, names, &settings.key, &clients.patience),
         log_group::observe(&clients.logs, names),
         function::observe(&clients.lambda, names),
         api::observe(&clients.apigateway, names),
@@ -251,14 +251,18 @@ pub async fn find(clients: &Clients, names: &Names) -> Result<Found, AwsError> {
     }
     .unwrap_or_else(|| crate::model::DEFAULT_KEY.to_owned());
     let function = ours(observed.map(|f| f.is_some()))?;
-    let bucket =
-        ours(bucket::observe(&clients.s3, names, &key).await.map(|b| b.is_some())).or_else(|err| match err {
-            // A config that does not parse is still ours to delete.
-            AwsError::Call {
-                operation: "GetObject", ..
-            } => Ok(true),
-            other => Err(other),
-        })?;
+    let bucket = ours(
+        bucket::observe(&clients.s3, names, &key, &clients.patience)
+            .await
+            .map(|b| b.is_some()),
+    )
+    .or_else(|err| match err {
+        // A config that does not parse is still ours to delete.
+        AwsError::Call {
+            operation: "GetObject", ..
+        } => Ok(true),
+        other => Err(other),
+    })?;
     let role = ours(role::observe(&clients.iam, names).await.map(|r| r.is_some()))?;
     let log_group = log_group::observe(&clients.logs, names)
         .await?

@@ -47,7 +47,12 @@ pub fn desired_policy(names: &Names) -> Value {
 
 /// Reads the bucket's settings and config (six calls); `None` if there is no
 /// bucket.
-pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Observed>, AwsError> {
+pub async fn observe(
+    s3: &Client,
+    names: &Names,
+    key: &str,
+    patience: &super::config::Patience,
+) -> Result<Option<Observed>, AwsError> {
     let bucket = names.bucket.as_str();
     let tagged = match s3.get_bucket_tagging().bucket(bucket).send().await {
         Ok(out) if names.owns(out.tag_set().iter().map(|t| (t.key(), t.value()))) => true,
@@ -93,15 +98,12 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
     };
     let mut invalid = None;
     let mut config_bytes = 0;
-    let config = match s3.get_object().bucket(bucket).key(key).send().await {
-        Ok(out) => {
-            let bytes = out.body.collect().await.map_err(|e| AwsError::Call {
-                operation: "GetObject",
-                message: e.to_string(),
-            })?;
+    // A config S3 lists but does not serve yet is waited for: read as
+    // missing, it would narrow the role to no hosts.
+    let config = match super::config::get_visible(s3, bucket, key, patience).await? {
+        Some((bytes, _)) => {
             // A config that parses but breaks a rule is still read, so that
             // status can say what is wrong; the function refuses it whole.
-            let bytes = bytes.into_bytes();
             let bytes_len = bytes.len() as u64;
             let config = Config::parse(&bytes).map_err(|e| AwsError::Call {
                 operation: "GetObject",
@@ -111,8 +113,7 @@ pub async fn observe(s3: &Client, names: &Names, key: &str) -> Result<Option<Obs
             config_bytes = bytes_len;
             Some(config)
         }
-        Err(err) if error_code(&err) == Some("NoSuchKey") => None,
-        Err(err) => return Err(AwsError::from_sdk("GetObject", err)),
+        None => None,
     };
     Ok(Some(Observed {
         invalid,

@@ -7,6 +7,7 @@
 //! lose each other's updates, and a change that fails validation writes
 //! nothing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_s3::Client;
@@ -48,18 +49,76 @@ pub struct Version {
     pub latest: bool,
 }
 
+/// How long to wait for an object S3 lists but does not serve yet, and
+/// whom to tell.
+///
+/// For a while after versioning is first enabled on a bucket (AWS says up
+/// to 15 minutes), S3 may answer 404 for objects written since. deploy
+/// enables versioning and writes the config moments apart, so `host add`
+/// right after it, or a second deploy, can meet a config that exists but
+/// reads as missing. Taken as missing it would be overwritten by an empty
+/// one, or narrow the role to no hosts: so a 404 is checked against the
+/// bucket's version listing, and a 412 on `If-None-Match: *` after a 404
+/// also means "there, not visible yet". Either way the read is retried,
+/// never written over.
+#[derive(Clone)]
+pub struct Patience {
+    /// Multiplies every wait (1 for AWS; tests make it small).
+    pub scale: f64,
+    /// Told once, with the reason, when a wait begins.
+    pub report: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+impl Patience {
+    /// The first wait, doubled each time up to [`Patience::CAP`].
+    pub const FIRST: Duration = Duration::from_secs(1);
+    /// The longest single wait.
+    pub const CAP: Duration = Duration::from_secs(15);
+    /// How long to wait in all before giving up.
+    pub const BUDGET: Duration = Duration::from_secs(300);
+}
+
+impl Default for Patience {
+    fn default() -> Self {
+        Self {
+            scale: 1.0,
+            report: Arc::new(|_| {}),
+        }
+    }
+}
+
+impl std::fmt::Debug for Patience {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Patience")
+            .field("scale", &self.scale)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The config object of a bucket.
 #[derive(Debug, Clone)]
 pub struct ConfigObject<'a> {
     s3: &'a Client,
     bucket: &'a str,
     key: &'a str,
+    patience: Patience,
 }
 
 impl<'a> ConfigObject<'a> {
     /// The object `key` in `bucket`.
     pub fn new(s3: &'a Client, bucket: &'a str, key: &'a str) -> Self {
-        Self { s3, bucket, key }
+        Self {
+            s3,
+            bucket,
+            key,
+            patience: Patience::default(),
+        }
+    }
+
+    /// The same object, waiting as `patience` says for a config S3 lists
+    /// but does not serve yet.
+    pub fn with_patience(self, patience: Patience) -> Self {
+        Self { patience, ..self }
     }
 
     /// The config and its ETag; `None` if the object does not exist. It
@@ -78,6 +137,13 @@ impl<'a> ConfigObject<'a> {
     }
 
     async fn read_bytes(&self, version: Option<&str>) -> Result<Option<(Vec<u8>, String)>, AwsError> {
+        match version {
+            Some(_) => self.get(version).await,
+            None => get_visible(self.s3, self.bucket, self.key, &self.patience).await,
+        }
+    }
+
+    async fn get(&self, version: Option<&str>) -> Result<Option<(Vec<u8>, String)>, AwsError> {
         let request = self
             .s3
             .get_object()
@@ -109,11 +175,14 @@ impl<'a> ConfigObject<'a> {
         &self,
         mut change: impl FnMut(&mut Config) -> Result<T, ChangeError>,
     ) -> Result<T, ChangeError> {
-        for attempt in 0..ATTEMPTS {
+        let mut hidden = Hidden::new(self.bucket, self.key, &self.patience);
+        let mut attempt = 0;
+        while attempt < ATTEMPTS {
             let (mut config, etag) = match self.read().await? {
                 Some((config, etag)) => (config, Some(etag)),
                 None => (Config::default(), None),
             };
+            let absent = etag.is_none();
             let broken_before = broken_hosts(&config);
             let result = change(&mut config)?;
             // What is written must read back, and break no rule that the
@@ -129,18 +198,25 @@ impl<'a> ConfigObject<'a> {
                     return Err(err.into());
                 }
             }
-            if self.write(text.into_bytes(), etag.as_deref()).await? {
-                return Ok(result);
+            match self.write(text.into_bytes(), etag.as_deref()).await? {
+                Written::Yes => return Ok(result),
+                // It read as missing, yet it exists: not another writer but
+                // S3 not showing it yet. Wait for it; never count it as a
+                // lost race, never write over it.
+                Written::Exists if absent => hidden.wait().await?,
+                Written::Exists | Written::Conflict => {
+                    tracing::debug!(attempt, "the config changed underneath; re-applying the change");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
             }
-            tracing::debug!(attempt, "the config changed underneath; re-applying the change");
-            tokio::time::sleep(backoff(attempt)).await;
         }
         Err(ChangeError::Contended)
     }
 
     /// Writes `body` if the object still has `etag` (or, with `None`, still
-    /// does not exist). `Ok(false)` when another writer got there first.
-    async fn write(&self, body: Vec<u8>, etag: Option<&str>) -> Result<bool, AwsError> {
+    /// does not exist).
+    async fn write(&self, body: Vec<u8>, etag: Option<&str>) -> Result<Written, AwsError> {
         let mut put = self
             .s3
             .put_object()
@@ -153,17 +229,11 @@ impl<'a> ConfigObject<'a> {
             None => put.if_none_match("*"),
         };
         match put.send().await {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Written::Yes),
             // 412: the precondition failed; 409: a concurrent conditional
             // write is in flight. Either way, read again.
-            Err(err)
-                if matches!(
-                    error_code(&err),
-                    Some("PreconditionFailed" | "ConditionalRequestConflict")
-                ) =>
-            {
-                Ok(false)
-            }
+            Err(err) if error_code(&err) == Some("PreconditionFailed") => Ok(Written::Exists),
+            Err(err) if error_code(&err) == Some("ConditionalRequestConflict") => Ok(Written::Conflict),
             Err(err) => Err(AwsError::from_sdk("PutObject", err)),
         }
     }
@@ -232,6 +302,97 @@ impl<'a> ConfigObject<'a> {
             Ok(())
         })
         .await
+    }
+}
+
+/// What a conditional write did.
+enum Written {
+    /// It was written.
+    Yes,
+    /// 412: the precondition failed (another version exists, or the object
+    /// exists at all).
+    Exists,
+    /// 409: another conditional write is in flight.
+    Conflict,
+}
+
+/// `key` in `bucket` and its ETag; `None` only if S3 neither serves nor
+/// lists it. A 404 for an object that the version listing shows as current
+/// is S3 not serving it yet, and is waited out as `patience` says.
+pub async fn get_visible(
+    s3: &Client,
+    bucket: &str,
+    key: &str,
+    patience: &Patience,
+) -> Result<Option<(Vec<u8>, String)>, AwsError> {
+    let mut hidden = Hidden::new(bucket, key, patience);
+    loop {
+        let got = ConfigObject::new(s3, bucket, key).get(None).await?;
+        if got.is_some() || !listed(s3, bucket, key).await? {
+            return Ok(got);
+        }
+        hidden.wait().await?;
+    }
+}
+
+/// Whether the version listing shows `key` with a current version that is
+/// not a delete marker.
+async fn listed(s3: &Client, bucket: &str, key: &str) -> Result<bool, AwsError> {
+    let page = s3
+        .list_object_versions()
+        .bucket(bucket)
+        .prefix(key)
+        .max_keys(10)
+        .send()
+        .await
+        .map_err(AwsError::on("ListObjectVersions"))?;
+    let current = |k: Option<&str>, latest: Option<bool>| k == Some(key) && latest == Some(true);
+    let deleted = page.delete_markers().iter().any(|m| current(m.key(), m.is_latest()));
+    let live = page.versions().iter().any(|v| current(v.key(), v.is_latest()));
+    Ok(live && !deleted)
+}
+
+/// The waits for one object that S3 has but does not serve yet.
+struct Hidden<'p> {
+    what: String,
+    patience: &'p Patience,
+    next: Duration,
+    waited: Duration,
+}
+
+impl<'p> Hidden<'p> {
+    fn new(bucket: &str, key: &str, patience: &'p Patience) -> Self {
+        Self {
+            what: format!("s3://{bucket}/{key}"),
+            patience,
+            next: Patience::FIRST,
+            waited: Duration::ZERO,
+        }
+    }
+
+    /// Waits once more, telling the user the first time; fails when the
+    /// budget is spent.
+    async fn wait(&mut self) -> Result<(), AwsError> {
+        if self.waited >= Patience::BUDGET {
+            return Err(AwsError::Call {
+                operation: "GetObject",
+                message: format!(
+                    "{} exists but S3 has not served it for {} minutes (it does so for a while after versioning is enabled); nothing was changed: try again in a few minutes",
+                    self.what,
+                    Patience::BUDGET.as_secs() / 60
+                ),
+            });
+        }
+        if self.waited.is_zero() {
+            (self.patience.report)(&format!(
+                "{} exists but S3 does not serve it yet (it may answer 404 for a while after versioning is enabled); waiting for it, never writing over it",
+                self.what
+            ));
+        }
+        tokio::time::sleep(self.next.mul_f64(self.patience.scale.max(0.0))).await;
+        self.waited += self.next;
+        self.next = (self.next * 2).min(Patience::CAP);
+        Ok(())
     }
 }
 

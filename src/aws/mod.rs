@@ -69,6 +69,8 @@ pub struct Clients {
     pub route53: aws_sdk_route53::Client,
     /// CloudWatch Logs, for the function's log group.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// How long to wait for a config S3 does not serve yet ([`config::Patience`]).
+    pub patience: config::Patience,
 }
 
 impl Clients {
@@ -82,6 +84,7 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(sdk),
             route53: aws_sdk_route53::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            patience: config::Patience::default(),
         }
     }
 }

@@ -82,7 +82,18 @@ impl Session {
     /// Connects: loads the SDK config, asks STS who we are, names the stack.
     pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Self> {
         let sdk = connection(global).sdk_config().await;
-        let clients = Clients::new(&sdk);
+        let quiet = global.quiet;
+        let clients = Clients {
+            patience: aws::config::Patience {
+                report: std::sync::Arc::new(move |why| {
+                    if !quiet {
+                        eprintln!("{why}");
+                    }
+                }),
+                ..aws::config::Patience::default()
+            },
+            ..Clients::new(&sdk)
+        };
         let account = aws::whoami(&clients, &sdk).await?;
         let names = Names::new(&global.name, &account)?;
         Ok(Self { clients, names })
@@ -115,6 +126,7 @@ impl Session {
     /// The config object.
     pub fn config<'a>(&'a self, key: &'a str) -> crate::aws::config::ConfigObject<'a> {
         crate::aws::config::ConfigObject::new(&self.clients.s3, &self.names.bucket, key)
+            .with_patience(self.clients.patience.clone())
     }
 
     /// Brings the role's permissions in line with the zones of the hosts in
