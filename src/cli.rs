@@ -52,6 +52,18 @@ pub struct GlobalArgs {
     /// Log errors only.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// Multiplies every wait of ddns-ctl's own retries (API Gateway's rate
+    /// limits, S3's OperationAborted); the fault-injection tests run at 0.01.
+    #[arg(
+        long,
+        global = true,
+        env = "DDNS_CTL_RETRY_SCALE",
+        hide = true,
+        default_value_t = 1.0,
+        value_name = "FACTOR"
+    )]
+    pub retry_scale: f64,
 }
 
 /// How results are printed.

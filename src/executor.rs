@@ -4,6 +4,9 @@
 //! through [`Outputs`], seeded from the observation and updated by the steps
 //! that create.
 
+use std::cell::RefCell;
+
+use crate::aws::retry::{Retry, Wait};
 use crate::aws::{AwsError, Clients, api, bucket, function, log_group, permission, role, stage};
 use crate::model::Names;
 use crate::plan::{Action, Kind, Plan, Step};
@@ -33,13 +36,16 @@ impl Outputs {
 pub enum Event<'a> {
     /// About to run.
     Started(&'a Step),
+    /// Waiting to retry a call AWS refused for now (throttling, a change
+    /// in progress).
+    Waiting(&'a Step, &'a Wait),
     /// Done.
     Finished(&'a Step),
 }
 
 /// Runs the steps of `plan`. `desired` is what creates and updates apply
 /// (teardown's deletes need none); `report` hears of each step that does
-/// something, before and after it runs.
+/// something, before and after it runs, and of each wait in between.
 pub async fn run(
     clients: &Clients,
     names: &Names,
@@ -48,18 +54,23 @@ pub async fn run(
     mut outputs: Outputs,
     report: &mut dyn FnMut(Event<'_>),
 ) -> Result<Outputs, AwsError> {
+    // The waits are reported from inside a step, between its Started and
+    // Finished, never at the same time as either.
+    let report = RefCell::new(report);
     for step in plan.steps.iter().filter(|s| s.action != Action::Unchanged) {
-        report(Event::Started(step));
+        (report.borrow_mut())(Event::Started(step));
+        let on_wait = |wait: &Wait| (report.borrow_mut())(Event::Waiting(step, wait));
+        let retry = Retry::new(clients.retry, &on_wait);
         if step.action == Action::Delete {
-            delete(clients, names, step).await?;
+            delete(clients, names, step, &retry).await?;
         } else {
             let desired = desired.ok_or_else(|| AwsError::Call {
                 operation: "deploy",
                 message: format!("no desired state for {step}"),
             })?;
-            apply(clients, names, step, desired, &mut outputs).await?;
+            apply(clients, names, step, desired, &mut outputs, &retry).await?;
         }
-        report(Event::Finished(step));
+        (report.borrow_mut())(Event::Finished(step));
     }
     Ok(outputs)
 }
@@ -70,6 +81,7 @@ async fn apply(
     step: &Step,
     desired: &Desired,
     outputs: &mut Outputs,
+    retry: &Retry<'_>,
 ) -> Result<(), AwsError> {
     let action = &step.action;
     match step.kind {
@@ -78,7 +90,7 @@ async fn apply(
                 outputs.role_arn = Some(arn);
             }
         }
-        Kind::Bucket => bucket::apply(&clients.s3, names, &desired.key, action).await?,
+        Kind::Bucket => bucket::apply(&clients.s3, names, &desired.key, action, retry).await?,
         Kind::LogGroup => log_group::apply(&clients.logs, names, &desired.log_group, action).await?,
         Kind::Function => {
             let function = function::Desired {
@@ -95,10 +107,13 @@ async fn apply(
             .await?;
         }
         Kind::Api => {
-            let ids = api::apply(&clients.apigateway, names, &desired.api, action, outputs.api.take()).await?;
+            let current = outputs.api.take();
+            let ids = api::apply(&clients.apigateway, names, &desired.api, action, current, retry).await?;
             outputs.api = Some(ids);
         }
-        Kind::Stage => stage::apply(&clients.apigateway, &api_id(outputs)?, &desired.stage, action).await?,
+        Kind::Stage => {
+            stage::apply(&clients.apigateway, &api_id(outputs)?, &desired.stage, action, retry).await?;
+        }
         Kind::Permission => {
             let source = permission::source_arn(names, &api_id(outputs)?, &desired.stage.name);
             permission::apply(&clients.lambda, names, action, &source).await?;
@@ -115,9 +130,9 @@ fn api_id(outputs: &Outputs) -> Result<String, AwsError> {
 }
 
 /// Deletes one resource; one that is already gone counts as deleted.
-async fn delete(clients: &Clients, names: &Names, step: &Step) -> Result<(), AwsError> {
+async fn delete(clients: &Clients, names: &Names, step: &Step, retry: &Retry<'_>) -> Result<(), AwsError> {
     match step.kind {
-        Kind::Api => api::delete(&clients.apigateway, &step.name).await?,
+        Kind::Api => api::delete(&clients.apigateway, &step.name, retry).await?,
         // The permission and the stage go with the function and the API.
         Kind::Function => function::delete(&clients.lambda, names).await?,
         Kind::LogGroup => log_group::delete(&clients.logs, names).await?,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Aws, Stack};
+use common::{Aws, Figure, Stack};
 use ddns_testkit::faults::{Fault, FaultProxy};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -158,5 +158,172 @@ async fn an_integration_edited_by_hand_is_replaced_without_a_put_method() {
         proxy.calls_to("apigateway", "CreateDeployment").len(),
         1,
         "clients see it only once deployed"
+    );
+}
+
+/// API Gateway's answer to a call that comes too soon after another.
+fn too_many_requests(operation: &str) -> Fault {
+    Fault::error(
+        "apigateway",
+        operation,
+        429,
+        "TooManyRequestsException",
+        "Too Many Requests",
+    )
+}
+
+/// Checks that a progress line of step `step` says it waits, and `why`.
+fn waited_on_the_progress_line(out: &std::process::Output, step: &str, why: &str) {
+    let stderr = stderr(out);
+    let waited = stderr
+        .lines()
+        .any(|line| line.starts_with(step) && line.contains(": waiting ") && line.ends_with(&format!(" s: {why}")));
+    assert!(waited, "no {step:?} line waits because {why:?}:\n{stderr}");
+}
+
+/// The command's stderr, where the progress lines go without a terminal.
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn teardown_of_a_stack_with_two_stray_apis_rides_out_delete_rest_api_throttling() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    stack.deploy(&[]);
+    // What interrupted deploys leave: more APIs tagged for the stack.
+    for n in 0..2 {
+        aws.apigateway
+            .create_rest_api()
+            .name(format!("{}-stray-{n}", stack.name))
+            .tags("managed-by", "ddns-ctl")
+            .tags("ddns-ctl:stack", &stack.name)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(aws.api_ids(&stack.name).await.len(), 3);
+
+    let proxy = FaultProxy::start(&moto.endpoint);
+    // One more than the SDK's own three attempts.
+    proxy.inject(too_many_requests("DeleteRestApi").first(4));
+    let (figure, out) = Figure::measure(
+        &proxy,
+        "TooManyRequestsException on the first 4 DeleteRestApi",
+        "apigateway:DeleteRestApi",
+        || stack.cli_via(&proxy).args(["teardown", "--yes"]).output().unwrap(),
+    );
+    assert!(figure.succeeded, "{}", stderr(&out));
+    assert_eq!(aws.api_ids(&stack.name).await, Vec::<String>::new());
+    let deletes = proxy.calls_to("apigateway", "DeleteRestApi");
+    assert_eq!(deletes.iter().filter(|c| c.fault.is_some()).count(), 4, "{figure}");
+    assert_eq!(deletes.iter().filter(|c| c.fault.is_none()).count(), 3, "{figure}");
+    // The wait is on the progress line, with its reason.
+    waited_on_the_progress_line(
+        &out,
+        "Deleting REST API",
+        "API Gateway allows one DeleteRestApi per 30 s (TooManyRequestsException)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_rides_out_create_deployment_throttling() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    let proxy = FaultProxy::start(&moto.endpoint);
+    proxy.inject(too_many_requests("CreateDeployment").first(4));
+    let (figure, out) = stack.deploy_via(
+        &proxy,
+        "TooManyRequestsException on the first 4 CreateDeployment",
+        "apigateway:CreateDeployment",
+    );
+    assert!(figure.succeeded, "{}", stderr(&out));
+    let api = aws.api_ids(&stack.name).await.pop().expect("an API");
+    let stage = aws
+        .apigateway
+        .get_stage()
+        .rest_api_id(&api)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    assert!(stage.deployment_id().is_some(), "the stage is deployed");
+    waited_on_the_progress_line(
+        &out,
+        "Creating API stage",
+        "API Gateway allows one CreateDeployment per 5 s (TooManyRequestsException)",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concurrent_modification_is_retried() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let message = "Unable to complete operation due to concurrent modification. Please try again later.";
+    proxy.inject(Fault::error("apigateway", "PutIntegration", 409, "ConflictException", message).first(2));
+    let (figure, out) = stack.deploy_via(
+        &proxy,
+        "ConflictException on the first 2 PutIntegration",
+        "apigateway:PutIntegration",
+    );
+    assert!(figure.succeeded, "{}", stderr(&out));
+    let puts = proxy.calls_to("apigateway", "PutIntegration");
+    assert_eq!(puts.len(), 4, "two faulted, then one for each route: {figure}");
+    for path in ["/", "/{proxy+}"] {
+        let (api, resource) = route(&aws, &stack, path).await;
+        assert!(
+            integration(&aws, &api, &resource).await.is_some(),
+            "{path} has no integration"
+        );
+    }
+    waited_on_the_progress_line(
+        &out,
+        "Creating REST API",
+        &format!("API Gateway is still applying another change to the API (ConflictException: {message})"),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_rides_out_operation_aborted_on_create_bucket() {
+    let moto = ddns_testkit::moto();
+    let aws = Aws::new(moto).await;
+    let stack = Stack::new(moto);
+    let proxy = FaultProxy::start(&moto.endpoint);
+    proxy.inject(
+        Fault::error(
+            "s3",
+            "CreateBucket",
+            409,
+            "OperationAborted",
+            "A conflicting conditional operation is currently in progress against this resource. Please try again.",
+        )
+        .first(3),
+    );
+    let (figure, out) = stack.deploy_via(
+        &proxy,
+        "OperationAborted on the first 3 CreateBucket",
+        "s3:CreateBucket",
+    );
+    assert!(figure.succeeded, "{}", stderr(&out));
+    assert_eq!(proxy.calls_to("s3", "CreateBucket").len(), 4, "{figure}");
+    aws.s3
+        .head_bucket()
+        .bucket(stack.bucket())
+        .send()
+        .await
+        .expect("the bucket exists");
+    assert_eq!(
+        common::config(&aws, &stack).await,
+        serde_json::json!({}),
+        "and holds the initial config"
+    );
+    waited_on_the_progress_line(
+        &out,
+        "Creating S3 bucket",
+        "S3 is still finishing an earlier operation on this bucket name, such as its deletion (OperationAborted)",
     );
 }

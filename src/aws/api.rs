@@ -12,6 +12,7 @@ use aws_sdk_apigateway::types::{
 };
 
 use super::AwsError;
+use super::retry::Retry;
 use crate::model::Names;
 use crate::plan::{Action, Change};
 
@@ -202,6 +203,7 @@ pub async fn apply(
     desired: &Desired,
     action: &Action,
     current: Option<Ids>,
+    retry: &Retry<'_>,
 ) -> Result<Ids, AwsError> {
     let everything = [
         Change::ProxyResource,
@@ -211,7 +213,7 @@ pub async fn apply(
         Change::Integration { path: PROXY },
     ];
     let (mut ids, changes) = match (action, current) {
-        (Action::Create, _) => (create(apigateway, names).await?, &everything[..]),
+        (Action::Create, _) => (create(apigateway, names, retry).await?, &everything[..]),
         (Action::Update(changes), Some(ids)) => (ids, changes.as_slice()),
         (_, Some(ids)) => return Ok(ids),
         (_, None) => {
@@ -225,52 +227,53 @@ pub async fn apply(
         match change {
             Change::DualStack => {
                 // Takes effect at once, without a new deployment.
-                apigateway
-                    .update_rest_api()
-                    .rest_api_id(&ids.id)
-                    .patch_operations(
-                        PatchOperation::builder()
-                            .op(Op::Replace)
-                            .path("/endpointConfiguration/ipAddressType")
-                            .value(IpAddressType::Dualstack.as_str())
-                            .build(),
-                    )
-                    .send()
+                let update = apigateway.update_rest_api().rest_api_id(&ids.id).patch_operations(
+                    PatchOperation::builder()
+                        .op(Op::Replace)
+                        .path("/endpointConfiguration/ipAddressType")
+                        .value(IpAddressType::Dualstack.as_str())
+                        .build(),
+                );
+                retry
+                    .call("UpdateRestApi", || update.clone().send())
                     .await
                     .map_err(AwsError::on("UpdateRestApi"))?;
             }
             Change::ProxyResource => {
-                let created = apigateway
+                let create = apigateway
                     .create_resource()
                     .rest_api_id(&ids.id)
                     .parent_id(ids.root_id.clone().unwrap_or_default())
-                    .path_part("{proxy+}")
-                    .send()
+                    .path_part("{proxy+}");
+                let created = retry
+                    .call("CreateResource", || create.clone().send())
                     .await
                     .map_err(AwsError::on("CreateResource"))?;
                 ids.proxy_id = created.id().map(str::to_owned);
             }
             Change::Method { path } => {
-                apigateway
+                let put = apigateway
                     .put_method()
                     .rest_api_id(&ids.id)
                     .resource_id(resource_id(&ids, path))
                     .http_method("ANY")
-                    .authorization_type("NONE")
-                    .send()
+                    .authorization_type("NONE");
+                retry
+                    .call("PutMethod", || put.clone().send())
                     .await
                     .map_err(AwsError::on("PutMethod"))?;
             }
             Change::Integration { path } => {
-                apigateway
+                let put = apigateway
                     .put_integration()
                     .rest_api_id(&ids.id)
                     .resource_id(resource_id(&ids, path))
                     .http_method("ANY")
                     .r#type(IntegrationType::AwsProxy)
                     .integration_http_method("POST")
-                    .uri(&desired.integration_uri)
-                    .send()
+                    .uri(&desired.integration_uri);
+                retry
+                    .call("PutIntegration", || put.clone().send())
                     .await
                     .map_err(AwsError::on("PutIntegration"))?;
             }
@@ -290,9 +293,9 @@ fn resource_id(ids: &Ids, path: &str) -> String {
     id.clone().unwrap_or_default()
 }
 
-async fn create(apigateway: &Client, names: &Names) -> Result<Ids, AwsError> {
+async fn create(apigateway: &Client, names: &Names, retry: &Retry<'_>) -> Result<Ids, AwsError> {
     let tags: HashMap<String, String> = names.tags().into_iter().collect();
-    let created = apigateway
+    let create = apigateway
         .create_rest_api()
         .name(&names.api)
         .description(format!("ddns-ctl stack {}", names.stack))
@@ -302,8 +305,9 @@ async fn create(apigateway: &Client, names: &Names) -> Result<Ids, AwsError> {
                 .ip_address_type(IpAddressType::Dualstack)
                 .build(),
         )
-        .set_tags(Some(tags))
-        .send()
+        .set_tags(Some(tags));
+    let created = retry
+        .call("CreateRestApi", || create.clone().send())
         .await
         .map_err(AwsError::on("CreateRestApi"))?;
     let id = created.id().unwrap_or_default().to_owned();
@@ -326,8 +330,10 @@ async fn create(apigateway: &Client, names: &Names) -> Result<Ids, AwsError> {
 }
 
 /// Deletes the API; `false` if it was already gone.
-pub async fn delete(apigateway: &Client, id: &str) -> Result<bool, AwsError> {
-    let result = apigateway.delete_rest_api().rest_api_id(id).send().await;
+pub async fn delete(apigateway: &Client, id: &str, retry: &Retry<'_>) -> Result<bool, AwsError> {
+    let result = retry
+        .call("DeleteRestApi", || apigateway.delete_rest_api().rest_api_id(id).send())
+        .await;
     super::deleted("DeleteRestApi", result, |e| e.is_not_found_exception())
 }
 

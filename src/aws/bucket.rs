@@ -11,6 +11,7 @@ use aws_sdk_s3::types::{
 use ddns_handler::config::Config;
 use serde_json::{Value, json};
 
+use super::retry::Retry;
 use super::{AwsError, error_code};
 use crate::model::Names;
 use crate::plan::{Action, Change};
@@ -177,10 +178,10 @@ static EVERYTHING: [Change; 6] = [
 /// Carries out `action`. The config object is written only if absent
 /// (`If-None-Match: *`): deploy never overwrites a config, not even one
 /// written a moment ago by someone else.
-pub async fn apply(s3: &Client, names: &Names, key: &str, action: &Action) -> Result<(), AwsError> {
+pub async fn apply(s3: &Client, names: &Names, key: &str, action: &Action, retry: &Retry<'_>) -> Result<(), AwsError> {
     let changes: &[Change] = match action {
         Action::Create => {
-            create(s3, names).await?;
+            create(s3, names, retry).await?;
             &EVERYTHING
         }
         Action::Update(changes) => changes,
@@ -192,7 +193,10 @@ pub async fn apply(s3: &Client, names: &Names, key: &str, action: &Action) -> Re
     Ok(())
 }
 
-async fn create(s3: &Client, names: &Names) -> Result<(), AwsError> {
+/// Creates the bucket. For a while after a bucket of the same name was
+/// deleted (a teardown and a new deploy), S3 answers OperationAborted: that
+/// is waited out.
+async fn create(s3: &Client, names: &Names, retry: &Retry<'_>) -> Result<(), AwsError> {
     let mut create = s3.create_bucket().bucket(&names.bucket);
     // us-east-1 is the one region that refuses a location constraint.
     if names.region != "us-east-1" {
@@ -202,7 +206,10 @@ async fn create(s3: &Client, names: &Names) -> Result<(), AwsError> {
                 .build(),
         );
     }
-    create.send().await.map_err(AwsError::on("CreateBucket"))?;
+    retry
+        .call("CreateBucket", || create.clone().send())
+        .await
+        .map_err(AwsError::on("CreateBucket"))?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod function;
 pub mod log_group;
 pub mod permission;
+pub mod retry;
 pub mod role;
 pub mod stage;
 pub mod zone;
@@ -71,6 +72,8 @@ pub struct Clients {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// How long to wait for a config S3 does not serve yet ([`config::Patience`]).
     pub patience: config::Patience,
+    /// How long the calls AWS rate-limits wait ([`retry`]).
+    pub retry: retry::Policy,
 }
 
 impl Clients {
@@ -85,6 +88,7 @@ impl Clients {
             route53: aws_sdk_route53::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             patience: config::Patience::default(),
+            retry: retry::Policy::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ use aws_sdk_apigateway::Client;
 use aws_sdk_apigateway::types::{Op, PatchOperation};
 
 use super::AwsError;
+use super::retry::Retry;
 use crate::plan::{Action, Change};
 
 /// What the stage should be.
@@ -80,7 +81,13 @@ fn throttling(desired: &Desired) -> Change {
 }
 
 /// Carries out `action` on API `api_id`'s stage.
-pub async fn apply(apigateway: &Client, api_id: &str, desired: &Desired, action: &Action) -> Result<(), AwsError> {
+pub async fn apply(
+    apigateway: &Client,
+    api_id: &str,
+    desired: &Desired,
+    action: &Action,
+    retry: &Retry<'_>,
+) -> Result<(), AwsError> {
     let everything = [Change::Deployment, throttling(desired)];
     let changes = match action {
         Action::Create => &everything[..],
@@ -90,12 +97,13 @@ pub async fn apply(apigateway: &Client, api_id: &str, desired: &Desired, action:
     for change in changes {
         match change {
             Change::Deployment => {
-                apigateway
+                let create = apigateway
                     .create_deployment()
                     .rest_api_id(api_id)
                     .stage_name(&desired.name)
-                    .description("ddns-ctl deploy")
-                    .send()
+                    .description("ddns-ctl deploy");
+                retry
+                    .call("CreateDeployment", || create.clone().send())
                     .await
                     .map_err(AwsError::on("CreateDeployment"))?;
             }
@@ -107,13 +115,14 @@ pub async fn apply(apigateway: &Client, api_id: &str, desired: &Desired, action:
                         .value(value)
                         .build()
                 };
-                apigateway
+                let update = apigateway
                     .update_stage()
                     .rest_api_id(api_id)
                     .stage_name(&desired.name)
                     .patch_operations(replace("/*/*/throttling/rateLimit", rate.to_string()))
-                    .patch_operations(replace("/*/*/throttling/burstLimit", burst.to_string()))
-                    .send()
+                    .patch_operations(replace("/*/*/throttling/burstLimit", burst.to_string()));
+                retry
+                    .call("UpdateStage", || update.clone().send())
                     .await
                     .map_err(AwsError::on("UpdateStage"))?;
             }

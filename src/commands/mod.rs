@@ -92,6 +92,9 @@ impl Session {
                 }),
                 ..aws::config::Patience::default()
             },
+            retry: aws::retry::Policy {
+                scale: global.retry_scale,
+            },
             ..Clients::new(&sdk)
         };
         let account = aws::whoami(&clients, &sdk).await?;
@@ -179,9 +182,10 @@ pub fn render<T: std::fmt::Display + serde::Serialize>(format: OutputFormat, out
 pub fn show_step(progress: &crate::progress::Progress, event: crate::executor::Event<'_>) {
     use crate::executor::Event;
     use crate::plan::Action;
-    let (step, doing, done) = match event {
-        Event::Started(step) => (step, true, false),
-        Event::Finished(step) => (step, false, true),
+    let (step, doing, done, wait) = match event {
+        Event::Started(step) => (step, true, false, None),
+        Event::Waiting(step, wait) => (step, true, false, Some(wait)),
+        Event::Finished(step) => (step, false, true, None),
     };
     let verb = match (&step.action, doing) {
         (Action::Create, true) => "Creating",
@@ -198,7 +202,10 @@ pub fn show_step(progress: &crate::progress::Progress, event: crate::executor::E
     } else {
         format!(" ({})", changes.join(", "))
     };
-    let line = format!("{verb} {} {}{detail}", step.kind, step.name);
+    let mut line = format!("{verb} {} {}{detail}", step.kind, step.name);
+    if let Some(wait) = wait {
+        line.push_str(&format!(": {wait}"));
+    }
     if done {
         progress.done(line);
     } else {
