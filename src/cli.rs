@@ -54,7 +54,8 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Multiplies every wait of ddns-ctl's own retries (API Gateway's rate
-    /// limits, S3's OperationAborted); the fault-injection tests run at 0.01.
+    /// limits, S3's OperationAborted, a config S3 does not serve yet); the
+    /// fault-injection tests run at 0.01.
     #[arg(
         long,
         global = true,

@@ -90,7 +90,7 @@ impl Session {
                         eprintln!("{why}");
                     }
                 }),
-                ..aws::config::Patience::default()
+                scale: global.retry_scale,
             },
             retry: aws::retry::Policy {
                 scale: global.retry_scale,
