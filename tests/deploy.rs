@@ -749,16 +749,18 @@ fn bad_input_changes_nothing() {
 
 /// A new user's first run, with no region or no credentials and the
 /// instance-metadata service unreachable (a closed port on loopback stands
-/// in for it): stderr is exactly ddns-ctl's one line, with the cause and the
-/// fix, and none of the SDK's own warnings.
+/// in for it), or with a profile whose session has run out: stderr is
+/// exactly ddns-ctl's one line, with the cause and the fix, and none of the
+/// SDK's own warnings.
 #[test]
 fn a_first_run_prints_one_line_that_names_the_fix() {
     let closed = ddns_testkit::free_port();
-    let first_run = || {
+    let home = tempfile::tempdir().unwrap();
+    let first_run = |config: &str| {
         let mut cmd = Command::cargo_bin("ddns-ctl").unwrap();
         cmd.env_clear()
-            .env("HOME", std::env::temp_dir())
-            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("HOME", home.path())
+            .env("AWS_CONFIG_FILE", config)
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env(
                 "AWS_EC2_METADATA_SERVICE_ENDPOINT",
@@ -767,16 +769,75 @@ fn a_first_run_prints_one_line_that_names_the_fix() {
             .arg("status");
         cmd
     };
-    let out = first_run().output().unwrap();
+    let stderr = |cmd: &mut Command| {
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        stderr(&mut first_run("/dev/null")),
         "error: no AWS region is set: pass --region or set AWS_REGION (or a region in your profile)\n"
     );
-    let out = first_run().env("AWS_REGION", "eu-west-1").output().unwrap();
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
+        stderr(first_run("/dev/null").env("AWS_REGION", "eu-west-1")),
         "error: no AWS credentials found: run `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID \
          and AWS_SECRET_ACCESS_KEY (-v shows every source that was tried)\n"
+    );
+
+    // Profiles as `aws configure sso` and `aws login` write them.
+    let config = home.path().join("config");
+    std::fs::write(
+        &config,
+        "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\
+         sso_registration_scopes = sso:account:access\n\n\
+         [profile x]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = eu-west-1\n\n\
+         [profile y]\nlogin_session = arn:aws:iam::123456789012:user/Admin\nregion = eu-west-1\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    // The session's token cache is named by the SHA-1 of the session's name.
+    let cache = home.path().join(".aws/sso/cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let token = cache.join("ee0bfd2552fbd840c02cc48b6e823320543c450f.json");
+    let write_token = |expires: &str| {
+        let token_json = json!({
+            "accessToken": "not-a-real-token",
+            "expiresAt": expires,
+            "region": "us-east-1",
+            "startUrl": "https://corp.awsapps.com/start",
+        });
+        std::fs::write(&token, token_json.to_string()).unwrap();
+    };
+    write_token("2020-01-01T00:00:00Z");
+    assert_eq!(
+        stderr(first_run(config).args(["--profile", "x"])),
+        "error: the AWS SSO session of profile `x` has expired or was never started: \
+         run `aws sso login --profile x`\n"
+    );
+    // AWS_PROFILE is the same choice as --profile.
+    assert_eq!(
+        stderr(first_run(config).env("AWS_PROFILE", "x")),
+        "error: the AWS SSO session of profile `x` has expired or was never started: \
+         run `aws sso login --profile x`\n"
+    );
+    // A token still valid whose portal cannot be reached is not an expired
+    // session (and proves the file above is the one the SDK reads).
+    write_token("2099-01-01T00:00:00Z");
+    assert_eq!(
+        stderr(
+            first_run(config)
+                .args(["--profile", "x"])
+                .env("AWS_ENDPOINT_URL", format!("http://127.0.0.1:{closed}"))
+        ),
+        "error: cannot load the credentials of profile `x`: Connection refused (os error 111) \
+         (-v shows every source that was tried)\n"
+    );
+    // `login_session` needs aws-config's credentials-login feature; without
+    // a cached login token the fix is `aws login`.
+    assert_eq!(
+        stderr(first_run(config).args(["--profile", "y"])),
+        "error: the `aws login` session of profile `y` has expired or was never started: \
+         run `aws login --profile y`\n"
     );
 }
 

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod bucket;
 pub mod config;
+pub mod credentials;
 pub mod function;
 pub mod log_group;
 pub mod permission;
@@ -20,6 +21,8 @@ pub mod zone;
 use std::fmt::Debug;
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
 use crate::model::Account;
@@ -49,7 +52,18 @@ impl Connection {
         if let Some(url) = &self.endpoint_url {
             loader = loader.endpoint_url(url);
         }
-        loader.load().await
+        let sdk = loader.load().await;
+        // Wrapped so that an expired session or an unusable profile is
+        // reported as itself, not as "no credentials".
+        let Some(inner) = sdk.credentials_provider() else {
+            return sdk;
+        };
+        let profile = self.profile.clone().unwrap_or_else(|| "default".to_owned());
+        sdk.to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials::Explaining::new(
+                inner, profile,
+            )))
+            .build()
     }
 }
 
@@ -104,6 +118,9 @@ pub enum AwsError {
         "no AWS credentials found: run `aws configure`, pass --profile, or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (-v shows every source that was tried)"
     )]
     NoCredentials(String),
+    /// Credentials are configured but cannot be loaded, for a known cause.
+    #[error(transparent)]
+    Credentials(credentials::CredentialsProblem),
     /// The credentials may not make this call.
     #[error("{operation} was denied: the credentials need permission for it ({message})")]
     AccessDenied {
@@ -158,12 +175,11 @@ impl AwsError {
                 message: message.unwrap_or(chain),
             };
         }
-        let lower = chain.to_lowercase();
-        if code.is_empty() && (lower.contains("credentials") || lower.contains("no provider")) {
+        if let Some(credentials) = credentials_failure(&err) {
             // The chain lists every provider tried: useful with -v, noise in
             // the one line a new user reads.
-            tracing::debug!(chain = ?chain, "no credentials");
-            return Self::NoCredentials(chain);
+            tracing::debug!(chain = ?chain, "credentials failed");
+            return credentials;
         }
         Self::Call {
             operation,
@@ -182,6 +198,21 @@ impl AwsError {
     {
         move |err| Self::from_sdk(operation, err)
     }
+}
+
+/// The credentials' failure behind `err`, if that is why the call failed:
+/// the cause [`credentials::Explaining`] named, else "none found".
+fn credentials_failure(err: &(dyn std::error::Error + 'static)) -> Option<AwsError> {
+    let mut found = None;
+    for e in std::iter::successors(Some(err), |&e| e.source()) {
+        if let Some(explained) = e.downcast_ref::<credentials::Explained>() {
+            return Some(AwsError::Credentials(explained.problem.clone()));
+        }
+        if found.is_none() && e.downcast_ref::<CredentialsError>().is_some() {
+            found = Some(AwsError::NoCredentials(ddns_handler::error_chain(err)));
+        }
+    }
+    found
 }
 
 /// A delete's answer: `Ok(true)` deleted, `Ok(false)` already gone (the
