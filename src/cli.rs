@@ -192,7 +192,8 @@ pub enum Command {
 /// `ddns-ctl serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on.
+    /// Address and port to listen on. One address, so one family, except
+    /// `[::]:PORT`, which takes IPv4 callers too (as IPv4).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
     pub listen: SocketAddr,
 
@@ -549,11 +550,14 @@ pub struct UpdateArgs {
     #[arg(long, conflicts_with_all = ["ipv6", "dual"])]
     pub ipv4: bool,
 
-    /// Update the AAAA record, connecting over IPv6.
+    /// Update the AAAA record, connecting over IPv6. Fails (exit 1) when the
+    /// endpoint cannot be reached over IPv6 from this machine.
     #[arg(long, conflicts_with = "dual")]
     pub ipv6: bool,
 
-    /// Update both, connecting once over each.
+    /// Update both, connecting once over each. A family the endpoint or this
+    /// machine lacks (no IPv6, say) is a warning, not a failure, when the
+    /// other one got through.
     #[arg(long)]
     pub dual: bool,
 

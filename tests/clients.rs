@@ -156,6 +156,98 @@ async fn ddns_ctl_update_speaks_both_protocols() {
         .stderr(predicate::str::contains("--secret-file"));
 }
 
+/// `ddns-ctl update` keeps each connection to its address family, against
+/// `serve` on 127.0.0.1, on [::1] and on [::] (one listener for both): the
+/// service publishes that family's address and never the other's. A family
+/// the endpoint lacks (what a host without IPv6 sees) is a clear error for
+/// `--ipv6`, and a warning beside a good A record for `--dual`.
+#[tokio::test(flavor = "multi_thread")]
+async fn update_keeps_to_its_address_family() {
+    let (stack, aws, zone_id, zone) = deployed().await;
+    let host = format!("fam.{zone}");
+    let secret = add_host(&stack, &host, "dual");
+    let secret_file = stack.dir.join("secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let update = |url: &str, family: &str, protocol: &str| {
+        let out = Command::cargo_bin("ddns-ctl")
+            .unwrap()
+            .args(["update", "--insecure-http", "--url", url, "--hostname", &host, family])
+            .args(["--protocol", protocol, "--secret-file"])
+            .arg(&secret_file)
+            .output()
+            .unwrap();
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let records = || async {
+        (
+            record(&aws, &zone_id, &host, "A").await,
+            record(&aws, &zone_id, &host, "AAAA").await,
+        )
+    };
+    let none = Vec::<String>::new();
+
+    let v4 = Serve::start(&stack);
+    for protocol in ["seed", "dyndns2"] {
+        assert_eq!(
+            update(&v4.url(), "--ipv6", protocol),
+            (
+                Some(1),
+                String::new(),
+                "error: cannot update AAAA: the endpoint is not reachable over IPv6 \
+                 (127.0.0.1 is an IPv4 address)\n"
+                    .to_owned()
+            ),
+            "{protocol}"
+        );
+        assert_eq!(
+            records().await,
+            (none.clone(), none.clone()),
+            "{protocol}: nothing was set"
+        );
+    }
+    let (code, stdout, stderr) = update(&v4.url(), "--dual", "seed");
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("127.0.0.1"), "{stdout}");
+    assert_eq!(
+        stderr,
+        "warning: AAAA not updated: the endpoint is not reachable over IPv6 (127.0.0.1 is an IPv4 address)\n"
+    );
+    assert_eq!(records().await, (vec!["127.0.0.1".to_owned()], none.clone()));
+
+    let v6 = Serve::listening(&stack, "[::1]:0", &[]);
+    assert_eq!(
+        update(&v6.url(), "--ipv4", "seed"),
+        (
+            Some(1),
+            String::new(),
+            "error: cannot update A: the endpoint is not reachable over IPv4 (::1 is an IPv6 address)\n".to_owned()
+        )
+    );
+    let (code, stdout, stderr) = update(&v6.url(), "--ipv6", "seed");
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert!(stdout.contains("::1"), "{stdout}");
+    assert_eq!(records().await, (vec!["127.0.0.1".to_owned()], vec!["::1".to_owned()]));
+    // AAAA already holds ::1: quiet; A cannot be reached: a warning.
+    assert_eq!(
+        update(&v6.url(), "--dual", "dyndns2"),
+        (
+            Some(0),
+            String::new(),
+            "warning: A not updated: the endpoint is not reachable over IPv4 (::1 is an IPv6 address)\n".to_owned()
+        )
+    );
+
+    // One listener on [::] takes both families; IPv4 callers reach it as
+    // IPv4-mapped addresses and are published as IPv4.
+    reset(&aws, &zone_id, &host).await;
+    let both = Serve::listening(&stack, "[::]:0", &[]);
+    let port = both.port();
+    let (code, _, stderr) = update(&format!("http://127.0.0.1:{port}/prod/"), "--ipv4", "seed");
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert_eq!(records().await.0, ["127.0.0.1"]);
+}
+
 /// Runs a real dyndns2 client, configured from `client-config --format
 /// FORMAT` written to a file, and checks that it set the host's A record:
 /// once with a generated secret, once with a hostile one.

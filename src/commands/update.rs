@@ -1,9 +1,12 @@
 //! `ddns-ctl update`: the client side, for cron, a systemd timer or a
-//! long-running loop. It speaks either protocol over IPv4, IPv6 or both,
-//! choosing the family by the local address it connects from, so the service
-//! sees (and publishes) the address of that family.
+//! long-running loop. It speaks either protocol over IPv4, IPv6 or both. Each
+//! connection is held to its family (the local address it binds, and only
+//! the endpoint's addresses of that family), so the service sees, and
+//! publishes, the address of that family and never the other's. An endpoint
+//! that cannot be reached over a family from this machine is said to be so.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -23,6 +26,89 @@ enum Attempt {
     Refused(String),
     /// A network or server fault: worth retrying.
     Failed(String),
+    /// The endpoint cannot be reached over this family from here (an
+    /// address of the other family, no address of this one, no route): why.
+    Unreachable(String),
+}
+
+/// An address family, with the record it updates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    V4,
+    V6,
+}
+
+impl Family {
+    fn of(ip: IpAddr) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V4(_) => Self::V4,
+            IpAddr::V6(_) => Self::V6,
+        }
+    }
+
+    fn unspecified(self) -> IpAddr {
+        match self {
+            Self::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            Self::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+        }
+    }
+
+    fn record(self) -> &'static str {
+        match self {
+            Self::V4 => "A",
+            Self::V6 => "AAAA",
+        }
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::V4 => "IPv4",
+            Self::V6 => "IPv6",
+        })
+    }
+}
+
+/// Why the endpoint cannot be reached over a family; found again in
+/// reqwest's error chain by type.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct NotReachable(String);
+
+/// The system resolver, keeping only the addresses of one family: otherwise
+/// the connection would fall back to the other family (happy eyeballs) and
+/// the service would publish that family's address.
+struct FamilyResolver(Family);
+
+impl reqwest::dns::Resolve for FamilyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let family = self.0;
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let kept = of_family(&all, family);
+            if kept.is_empty() {
+                let why = format!("{host} has no {family} address ({} record)", family.record());
+                return Err(Box::new(NotReachable(why)) as _);
+            }
+            Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+fn of_family(addrs: &[SocketAddr], family: Family) -> Vec<SocketAddr> {
+    addrs.iter().copied().filter(|a| Family::of(a.ip()) == family).collect()
+}
+
+/// `Err` when `base` names an address of the other family: reqwest connects
+/// to an address in the URL without asking the resolver.
+fn literal_fits(base: &reqwest::Url, family: Family) -> Result<(), String> {
+    let host = base.host_str().unwrap_or_default();
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>() {
+        Ok(ip) if Family::of(ip) != family => Err(format!("{ip} is an {} address", Family::of(ip))),
+        _ => Ok(()),
+    }
 }
 
 /// Runs once, or forever with `--every`.
@@ -53,31 +139,47 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<Exit> 
             Protocol::Seed => {}
         }
     }
-    let families: &[IpAddr] = match (args.ipv6, args.dual) {
-        (_, true) => &[IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V6(Ipv6Addr::UNSPECIFIED)],
-        (true, _) => &[IpAddr::V6(Ipv6Addr::UNSPECIFIED)],
-        _ => &[IpAddr::V4(Ipv4Addr::UNSPECIFIED)],
+    let families: &[Family] = match (args.ipv6, args.dual) {
+        (_, true) => &[Family::V4, Family::V6],
+        (true, _) => &[Family::V6],
+        _ => &[Family::V4],
     };
     let clients = families
         .iter()
-        .map(|local| {
+        .map(|&family| {
             reqwest::Client::builder()
-                .local_address(*local)
+                .local_address(family.unspecified())
+                .dns_resolver(Arc::new(FamilyResolver(family)))
                 .timeout(Duration::from_secs(30))
                 .user_agent(concat!("ddns-ctl/", env!("CARGO_PKG_VERSION")))
                 .build()
+                .map(|client| (family, client))
         })
         .collect::<Result<Vec<_>, _>>()
         .context("cannot set up the HTTP client")?;
 
     let mut failures = 0u32;
     loop {
+        let attempts = {
+            let mut attempts = Vec::new();
+            for (family, client) in &clients {
+                let attempt = match literal_fits(&base, *family) {
+                    Err(why) => Attempt::Unreachable(why),
+                    Ok(()) => match args.protocol {
+                        Protocol::Seed => seed(client, &base, &args.hostname, &secret).await,
+                        Protocol::Dyndns2 => dyndns2(client, &base, &args.hostname, &secret).await,
+                    },
+                };
+                attempts.push((*family, attempt));
+            }
+            attempts
+        };
+        // With --dual, a family this machine or the endpoint does not have
+        // is a warning when the other family got through: an IPv4-only host
+        // keeps its A record current, and its timer does not fail forever.
+        let reached = attempts.iter().any(|(_, a)| !matches!(a, Attempt::Unreachable(_)));
         let mut exit = Exit::Ok;
-        for client in &clients {
-            let attempt = match args.protocol {
-                Protocol::Seed => seed(client, &base, &args.hostname, &secret).await,
-                Protocol::Dyndns2 => dyndns2(client, &base, &args.hostname, &secret).await,
-            };
+        for (family, attempt) in attempts {
             match attempt {
                 Attempt::Changed(message) => println!("{message}"),
                 Attempt::Unchanged(message) if global.verbose > 0 => println!("{message}"),
@@ -88,6 +190,21 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<Exit> 
                 }
                 Attempt::Failed(message) => {
                     eprintln!("error: the update failed: {message}");
+                    if exit == Exit::Ok {
+                        exit = Exit::Failure;
+                    }
+                }
+                Attempt::Unreachable(why) if reached => {
+                    eprintln!(
+                        "warning: {} not updated: the endpoint is not reachable over {family} ({why})",
+                        family.record()
+                    );
+                }
+                Attempt::Unreachable(why) => {
+                    eprintln!(
+                        "error: cannot update {}: the endpoint is not reachable over {family} ({why})",
+                        family.record()
+                    );
                     if exit == Exit::Ok {
                         exit = Exit::Failure;
                     }
@@ -116,7 +233,7 @@ const MAX_SHOWN: usize = 200;
 async fn seed(client: &reqwest::Client, base: &reqwest::Url, host: &str, secret: &str) -> Attempt {
     let get = match seed_call(client.get(base.clone()).query(&[("mode", "get")])).await {
         Ok(answer) => answer,
-        Err(message) => return Attempt::Failed(message),
+        Err(attempt) => return attempt,
     };
     if !get.success {
         return classify(get.status, get.message);
@@ -139,7 +256,7 @@ async fn seed(client: &reqwest::Client, base: &reqwest::Url, host: &str, secret:
         }
         Ok(set) if set.success => Attempt::Changed(format!("{host}: {}", shown(&set.message))),
         Ok(set) => classify(set.status, set.message),
-        Err(message) => Attempt::Failed(message),
+        Err(attempt) => attempt,
     }
 }
 
@@ -153,22 +270,22 @@ struct SeedAnswer {
 
 /// One GET of the seed API. Anything but the seed's JSON object with two
 /// strings, `return_status` being "success" or "fail", is a failure.
-async fn seed_call(request: reqwest::RequestBuilder) -> Result<SeedAnswer, String> {
-    let response = request.send().await.map_err(describe)?;
+async fn seed_call(request: reqwest::RequestBuilder) -> Result<SeedAnswer, Attempt> {
+    let response = request.send().await.map_err(Attempt::from)?;
     let status = response.status();
-    let body = read_capped(response).await?;
+    let body = read_capped(response).await.map_err(Attempt::Failed)?;
     let not_seed = || {
         format!(
             "the service answered {status} with something that is not its JSON: {:?}",
             shown(&String::from_utf8_lossy(&body))
         )
     };
-    let body: serde_json::Value = serde_json::from_slice(&body).map_err(|_| not_seed())?;
+    let body: serde_json::Value = serde_json::from_slice(&body).map_err(|_| Attempt::Failed(not_seed()))?;
     let (Some(outcome), Some(message)) = (body["return_status"].as_str(), body["return_message"].as_str()) else {
-        return Err(not_seed());
+        return Err(Attempt::Failed(not_seed()));
     };
     if !matches!(outcome, "success" | "fail") {
-        return Err(not_seed());
+        return Err(Attempt::Failed(not_seed()));
     }
     Ok(SeedAnswer {
         status,
@@ -229,7 +346,7 @@ async fn dyndns2(client: &reqwest::Client, base: &reqwest::Url, host: &str, secr
         .basic_auth(host, Some(secret));
     let response = match request.send().await {
         Ok(response) => response,
-        Err(e) => return Attempt::Failed(describe(e)),
+        Err(e) => return Attempt::from(e),
     };
     let status = response.status();
     let body = match read_capped(response).await {
@@ -253,10 +370,55 @@ fn describe(err: reqwest::Error) -> String {
     ddns_handler::error_chain(&err.without_url())
 }
 
+impl From<reqwest::Error> for Attempt {
+    /// A failed request: unreachable when the endpoint has no address of the
+    /// family or this machine no route to it (what a host without IPv6
+    /// sees), else a failure worth retrying.
+    fn from(err: reqwest::Error) -> Self {
+        let err = err.without_url();
+        let causes = || std::iter::successors(Some(&err as &(dyn std::error::Error + 'static)), |&e| e.source());
+        if let Some(not) = causes().find_map(|e| e.downcast_ref::<NotReachable>()) {
+            return Self::Unreachable(not.to_string());
+        }
+        let no_route = causes().find_map(|e| e.downcast_ref::<std::io::Error>()).filter(|io| {
+            use std::io::ErrorKind::{AddrNotAvailable, HostUnreachable, NetworkUnreachable};
+            // EAFNOSUPPORT: the kernel has no IPv6 at all.
+            matches!(io.kind(), NetworkUnreachable | HostUnreachable | AddrNotAvailable)
+                || io.raw_os_error() == Some(97)
+        });
+        match no_route {
+            Some(io) => Self::Unreachable(format!("this machine has no route to it: {io}")),
+            None => Self::Failed(describe(err)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use reqwest::StatusCode;
+
+    #[test]
+    fn a_connection_keeps_to_its_family() {
+        let addrs: Vec<SocketAddr> = ["192.0.2.1:443", "[2001:db8::1]:443", "[::ffff:192.0.2.2]:443"]
+            .iter()
+            .map(|a| a.parse().unwrap())
+            .collect();
+        assert_eq!(of_family(&addrs, Family::V4), [addrs[0], addrs[2]]);
+        assert_eq!(of_family(&addrs, Family::V6), [addrs[1]]);
+        let url = |u: &str| reqwest::Url::parse(u).unwrap();
+        assert_eq!(
+            literal_fits(&url("http://127.0.0.1:1/"), Family::V6),
+            Err("127.0.0.1 is an IPv4 address".to_owned())
+        );
+        assert_eq!(
+            literal_fits(&url("http://[::1]:1/"), Family::V4),
+            Err("::1 is an IPv6 address".to_owned())
+        );
+        assert_eq!(literal_fits(&url("http://[::1]:1/"), Family::V6), Ok(()));
+        // A name is the resolver's to filter.
+        assert_eq!(literal_fits(&url("https://example.com/"), Family::V6), Ok(()));
+    }
 
     #[test]
     fn throttling_and_server_faults_are_retried_client_mistakes_are_not() {

@@ -293,7 +293,7 @@ pub fn decode(document: &str) -> Value {
 /// A `ddns-ctl serve` process on a free port; killed when dropped.
 pub struct Serve {
     child: Child,
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT` (or `[::1]:PORT`, as it listens).
     pub addr: String,
 }
 
@@ -305,17 +305,15 @@ impl Serve {
 
     /// As [`Serve::start`], with more `serve` flags.
     pub fn start_with(stack: &Stack<'_>, extra: &[&str]) -> Self {
+        Self::listening(stack, "127.0.0.1:0", extra)
+    }
+
+    /// As [`Serve::start_with`], listening on `listen` (e.g. `[::1]:0`).
+    pub fn listening(stack: &Stack<'_>, listen: &str, extra: &[&str]) -> Self {
         let ready = stack.dir.join(unique("addr"));
         let child = stack
             .cli()
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--config-max-age",
-                "0",
-                "--ready-file",
-            ])
+            .args(["serve", "--listen", listen, "--config-max-age", "0", "--ready-file"])
             .arg(&ready)
             .args(extra)
             .stdout(Stdio::null())
@@ -329,6 +327,11 @@ impl Serve {
     /// The stage-like URL clients use: `http://127.0.0.1:PORT/prod/`.
     pub fn url(&self) -> String {
         format!("http://{}/prod/", self.addr)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().unwrap().parse().unwrap()
     }
 }
 
