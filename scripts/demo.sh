@@ -5,7 +5,8 @@
 # show the Route53 record after each, tear the stack down, stop everything.
 set -euo pipefail
 here=$(dirname "$0")
-"$here/bootstrap.sh"
+# Only what the demo runs, quietly: one line says what is installed.
+"$here/bootstrap.sh" --demo
 source "$here/env.sh"
 cd "$root"
 
