@@ -832,6 +832,29 @@ fn a_first_run_prints_one_line_that_names_the_fix() {
         "error: cannot load the credentials of profile `x`: Connection refused (os error 111) \
          (-v shows every source that was tried)\n"
     );
+    // A token the SSO portal no longer takes (signed out elsewhere, or a
+    // profile without `sso_session`, whose expiry the SDK does not check)
+    // is an SSO session to renew too.
+    let portal = common::FakeServer::start(|_| {
+        let body = br#"{"message":"Session token not found or invalid"}"#;
+        let mut answer = format!(
+            "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n\
+             x-amzn-ErrorType: UnauthorizedException\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        answer.extend_from_slice(body);
+        answer
+    });
+    assert_eq!(
+        stderr(
+            first_run(config)
+                .args(["--profile", "x"])
+                .env("AWS_ENDPOINT_URL", &portal.url)
+        ),
+        "error: the AWS SSO session of profile `x` has expired or was never started: \
+         run `aws sso login --profile x`\n"
+    );
     // `login_session` needs aws-config's credentials-login feature; without
     // a cached login token the fix is `aws login`.
     assert_eq!(

@@ -6,8 +6,9 @@
 //! cannot use all as a credentials error that a new user reads as "no
 //! credentials". Its inner error types are private, so the cause is read
 //! from what is public: the [`CredentialsError`] variant, an access-token
-//! error ([`TokenError`]) or a missing file ([`std::io::Error`]) in its
-//! chain, and the profile's own settings, which say which source it uses.
+//! error ([`TokenError`]), a missing file ([`std::io::Error`]) or the SSO
+//! portal's UnauthorizedException in its chain, and the profile's own
+//! settings, which say which source it uses.
 //! [`Explaining`] wraps the SDK's provider and turns its failure into a
 //! [`CredentialsProblem`] that [`super::AwsError::from_sdk`] finds again.
 
@@ -18,6 +19,7 @@ use aws_config::profile::{Profile, ProfileSet};
 use aws_credential_types::provider::error::{CredentialsError, TokenError};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_sdk_sso::operation::get_role_credentials::GetRoleCredentialsError;
 use aws_types::os_shim_internal::{Env, Fs};
 
 /// Why credentials could not be loaded, with the fix.
@@ -156,13 +158,17 @@ pub fn explain(err: &CredentialsError, profile: &str, source: Source) -> Option<
             why,
         });
     }
-    // A cached token that is expired (an access-token error) or not there
-    // (a missing file) is fixed by logging in again; a network or service
-    // failure is not, and keeps the SDK's own words.
+    // A cached token that is expired (an access-token error), not there (a
+    // missing file) or that the SSO portal no longer takes (a profile
+    // without `sso_session` sends its token unchecked) is fixed by logging
+    // in again; a network or service failure is not, and keeps the SDK's
+    // own words.
     let token_or_cache = chain(err).any(|e| {
         e.downcast_ref::<TokenError>().is_some()
             || e.downcast_ref::<std::io::Error>()
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound)
+            || e.downcast_ref::<GetRoleCredentialsError>()
+                .is_some_and(GetRoleCredentialsError::is_unauthorized_exception)
     });
     // The login provider maps every fault of its cached token (missing,
     // unreadable, expired) to `Unhandled`, and a failed refresh to
