@@ -791,7 +791,8 @@ fn a_first_run_prints_one_line_that_names_the_fix() {
         "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n\
          sso_registration_scopes = sso:account:access\n\n\
          [profile x]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = eu-west-1\n\n\
-         [profile y]\nlogin_session = arn:aws:iam::123456789012:user/Admin\nregion = eu-west-1\n",
+         [profile y]\nlogin_session = arn:aws:iam::123456789012:user/Admin\nregion = eu-west-1\n\n\
+         [profile z]\nrole_arn = arn:aws:iam::123456789012:role/R\ncredential_source = Bogus\nregion = eu-west-1\n",
     )
     .unwrap();
     let config = config.to_str().unwrap();
@@ -861,6 +862,12 @@ fn a_first_run_prints_one_line_that_names_the_fix() {
         stderr(first_run(config).args(["--profile", "y"])),
         "error: the `aws login` session of profile `y` has expired or was never started: \
          run `aws login --profile y`\n"
+    );
+    // A source this build does not know is named, with those it does.
+    assert_eq!(
+        stderr(first_run(config).args(["--profile", "z"])),
+        "error: profile `z` uses a credential source ddns-ctl cannot use: credential_source = Bogus \
+         (ddns-ctl knows Environment, Ec2InstanceMetadata and EcsContainer)\n"
     );
 }
 
