@@ -57,6 +57,19 @@ pub enum LoadError {
     },
 }
 
+/// The waits before reading a missing config again. For a while after
+/// versioning is first enabled, S3 may answer 404 (403 to the function) for
+/// objects written since, and deploy enables versioning and writes the
+/// config moments apart: so the first requests after a deploy must not take
+/// a config that is there for a missing one. 1.75 s in all, well inside the
+/// request deadline; a config that is really missing costs that much more
+/// per request, and is a broken stack anyway.
+pub const MISSING_RETRIES: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_millis(500),
+    Duration::from_millis(1000),
+];
+
 struct Cached {
     config: Arc<Config>,
     etag: Option<String>,
@@ -122,7 +135,19 @@ impl ConfigStore {
         if let Some(config) = self.fresh() {
             return Ok(config);
         }
-        let result = self.revalidate().await;
+        let mut result = self.revalidate().await;
+        for delay in MISSING_RETRIES {
+            if !matches!(result, Err(LoadError::Missing { .. })) {
+                break;
+            }
+            tracing::warn!(
+                bucket = %self.bucket,
+                key = %self.key,
+                "the config reads as missing; reading it again in {delay:?} (S3 may not serve an object for a while after versioning is enabled)"
+            );
+            tokio::time::sleep(delay).await;
+            result = self.revalidate().await;
+        }
         if result.is_err() {
             self.store(None);
         }

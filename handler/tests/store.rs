@@ -46,5 +46,24 @@ async fn a_403_for_the_config_is_a_missing_config_with_the_reason() {
         "{message}"
     );
     assert!(message.contains("may not read it"), "{message}");
-    assert_eq!(proxy.calls_to("s3", "GetObject").len(), 2);
+    // Each load read it once and again after each of the waits.
+    let reads = 1 + ddns_handler::store::MISSING_RETRIES.len();
+    assert_eq!(proxy.calls_to("s3", "GetObject").len(), 2 * reads);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_s3_does_not_serve_yet_is_read_again_not_taken_for_missing() {
+    let fixture = Fixture::new().await;
+    fixture.put_config_bytes("config.json", "{}").await;
+    let proxy = FaultProxy::start(&fixture.moto.endpoint);
+    let store = store_via(&fixture, &proxy);
+
+    // Read-after-versioning: the first reads answer 404 though the object
+    // is there, as S3 may for a while after versioning is enabled.
+    proxy.inject(Fault::error("s3", "GetObject", 404, "NoSuchKey", "The specified key does not exist.").first(2));
+    let config = store.current().await.expect("the config, once S3 serves it");
+    assert_eq!(config.len(), 0);
+    let calls = proxy.calls_to("s3", "GetObject");
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(calls[2].fault.is_none());
 }
