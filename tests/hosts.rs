@@ -526,3 +526,86 @@ async fn every_write_path_checks_the_zone_like_host_add() {
     assert_eq!(code, Some(0), "{report:#}");
     stack.deploy(&[]);
 }
+
+/// The writes that order matters for, in the order moto saw them: the
+/// role's policy and the config object.
+fn policy_and_config_writes(calls: &[ddns_testkit::RecordedCall], stack: &common::Stack<'_>) -> Vec<&'static str> {
+    let config = format!("/{}/config.json", stack.bucket());
+    calls
+        .iter()
+        .filter_map(|call| match call.action.as_deref() {
+            Some("PutRolePolicy") => Some("PutRolePolicy"),
+            _ if call.method == "PUT" && call.url.split('?').next().is_some_and(|url| url.ends_with(&config)) => {
+                Some("PutObject config")
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// IAM is eventually consistent: a policy change takes seconds to reach the
+/// function. So a change that widens what the role must allow (a new zone,
+/// name or record type) writes the role before the config, and one that
+/// narrows it writes the config before the role; the function never serves a
+/// host its role may not yet cover.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_role_widens_before_the_config_and_narrows_after_it() {
+    let moto = ddns_testkit::Moto::dedicated();
+    let aws = common::Aws::new(&moto).await;
+    let stack = common::Stack::new(&moto);
+    stack.deploy(&[]);
+    let (zone_id, zone) = aws.zone().await;
+    let (other_zone_id, other_zone) = aws.zone().await;
+    let host = format!("home.{zone}");
+    let run = |args: &[&str]| {
+        moto.start_recording();
+        let out = stack.cli().arg("-q").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        policy_and_config_writes(&moto.recorded(), &stack)
+    };
+    let (role_first, config_first) = (
+        ["PutRolePolicy", "PutObject config"],
+        ["PutObject config", "PutRolePolicy"],
+    );
+
+    // A new zone and name.
+    assert_eq!(run(&["host", "add", &host]), role_first);
+    // A new record type for the same name; then back to fewer types.
+    assert_eq!(run(&["host", "set", &host, "--type", "dual"]), role_first);
+    assert_eq!(run(&["host", "set", &host, "--type", "A"]), config_first);
+    // Only the TTL: the role stays as it is.
+    assert_eq!(run(&["host", "set", &host, "--ttl", "120"]), ["PutObject config"]);
+
+    // An import that brings a host in another zone widens too.
+    let before_import = latest_version(&stack);
+    let file = stack.dir.join("import.json");
+    let imported =
+        json!({ format!("nas.{other_zone}"): common::host_entry(&other_zone_id, "an-imported-secret-1", false) });
+    std::fs::write(&file, imported.to_string()).unwrap();
+    assert_eq!(run(&["config", "import", file.to_str().unwrap()]), role_first);
+    assert!(
+        common::zones_in(&aws.role_policy(&stack).await)
+            .to_string()
+            .contains(&other_zone_id)
+    );
+    // Restoring the version before it narrows again, config first.
+    assert_eq!(run(&["config", "restore", &before_import]), config_first);
+    assert!(
+        !common::zones_in(&aws.role_policy(&stack).await)
+            .to_string()
+            .contains(&other_zone_id)
+    );
+
+    // Removing the last host: the config stops naming it, then the role
+    // stops allowing it.
+    assert_eq!(run(&["host", "remove", &host]), config_first);
+    assert_eq!(
+        common::zones_in(&aws.role_policy(&stack).await),
+        Value::Null,
+        "{zone_id}"
+    );
+}

@@ -171,9 +171,19 @@ impl<'a> ConfigObject<'a> {
     /// Applies `change` to the current config and writes the result back
     /// conditionally, re-applying it after every lost race. Returns what the
     /// last application of `change` returned.
-    pub async fn update<T>(
+    pub async fn update<T>(&self, change: impl FnMut(&mut Config) -> Result<T, ChangeError>) -> Result<T, ChangeError> {
+        self.update_guarded(change, async |_, _| Ok(())).await
+    }
+
+    /// As [`ConfigObject::update`], calling `before_write` with the config
+    /// as read (`None` when there was none to read) and as it is about to be
+    /// written, before each conditional write (so again after a lost race,
+    /// with the newer config): the place to widen what the function may do
+    /// before it can see the new config. An error there writes nothing.
+    pub async fn update_guarded<T>(
         &self,
         mut change: impl FnMut(&mut Config) -> Result<T, ChangeError>,
+        mut before_write: impl AsyncFnMut(Option<&Config>, &Config) -> Result<(), ChangeError>,
     ) -> Result<T, ChangeError> {
         let mut hidden = Hidden::new(self.bucket, self.key, &self.patience);
         let mut attempt = 0;
@@ -183,6 +193,7 @@ impl<'a> ConfigObject<'a> {
                 None => (Config::default(), None),
             };
             let absent = etag.is_none();
+            let read = config.clone();
             let broken_before = broken_hosts(&config);
             let result = change(&mut config)?;
             // What is written must read back, and break no rule that the
@@ -198,6 +209,7 @@ impl<'a> ConfigObject<'a> {
                     return Err(err.into());
                 }
             }
+            before_write((!absent).then_some(&read), &written).await?;
             match self.write(text.into_bytes(), etag.as_deref()).await? {
                 Written::Yes => return Ok(result),
                 // It read as missing, yet it exists: not another writer but
@@ -290,18 +302,6 @@ impl<'a> ConfigObject<'a> {
             .await?
             .ok_or_else(|| ChangeError::Refused(format!("there is no version {id} of {}", self.key)))?;
         Ok(Config::from_slice(&bytes)?)
-    }
-
-    /// Makes version `id` current again, as a new version written
-    /// conditionally on what is current now. The old version must be a valid
-    /// config.
-    pub async fn restore(&self, id: &str) -> Result<(), ChangeError> {
-        let old = self.version(id).await?;
-        self.update(|config| {
-            *config = old.clone();
-            Ok(())
-        })
-        .await
     }
 }
 

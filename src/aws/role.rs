@@ -32,21 +32,36 @@ impl Grants {
     /// The grants for `config`'s hosts in `zones` (the checked ones; hosts in
     /// any other zone get nothing).
     pub fn new(config: &Config, zones: &BTreeSet<String>) -> Self {
-        let mut grants = Self::default();
-        for host in config.hosts().filter(|h| zones.contains(h.config.zone_id())) {
-            let types = match host.config.route_53_record_type {
-                RecordKind::A => vec!["A"],
-                RecordKind::Aaaa => vec!["AAAA"],
-                RecordKind::Dual => vec!["A", "AAAA"],
+        Self::covering(&[config], zones)
+    }
+
+    /// The grants that cover the hosts of every config in `configs`: what
+    /// the role needs while the function may read any one of them. A name
+    /// that keeps other types in another config gets the types of both, in
+    /// one statement (A then dual is dual, not A and dual).
+    pub fn covering(configs: &[&Config], zones: &BTreeSet<String>) -> Self {
+        let mut names: BTreeMap<String, BTreeMap<String, BTreeSet<&'static str>>> = BTreeMap::new();
+        let hosts = configs.iter().flat_map(|config| config.hosts());
+        for host in hosts.filter(|h| zones.contains(h.config.zone_id())) {
+            let types: &[&'static str] = match host.config.route_53_record_type {
+                RecordKind::A => &["A"],
+                RecordKind::Aaaa => &["AAAA"],
+                RecordKind::Dual => &["A", "AAAA"],
             };
             let name = host.name.trim_end_matches('.').to_ascii_lowercase();
-            grants
-                .zones
+            names
                 .entry(host.config.zone_id().to_owned())
                 .or_default()
-                .entry(types)
+                .entry(name)
                 .or_default()
-                .insert(name);
+                .extend(types);
+        }
+        let mut grants = Self::default();
+        for (zone, hosts) in names {
+            let groups = grants.zones.entry(zone).or_default();
+            for (name, types) in hosts {
+                groups.entry(types.into_iter().collect()).or_default().insert(name);
+            }
         }
         grants
     }
@@ -441,6 +456,36 @@ mod tests {
         let desired = Desired::new(&names, "config.json", &grants(&fewer, &["Z1"]));
         assert_eq!(changes(&desired).len(), 1);
         assert!(!desired.policy.to_string().contains("nas.dyn.example"));
+    }
+
+    #[test]
+    fn grants_covering_two_configs_allow_what_either_needs() {
+        let read = config_of(&[("home.dyn.example.", "Z1", "A"), ("six.dyn.example.", "Z1", "AAAA")]);
+        let written = config_of(&[
+            ("home.dyn.example.", "Z1", "dual"),
+            ("six.dyn.example.", "Z1", "A"),
+            ("new.other.example.", "Z2", "A"),
+        ]);
+        let zones = ["Z1".to_owned(), "Z2".to_owned()].into();
+        let covering = Grants::covering(&[&read, &written], &zones);
+        let desired = Desired::new(&Names::example("home"), "config.json", &covering);
+        let zone = |z: &str| format!("arn:aws:route53:::hostedzone/{z}");
+        let exact = "ForAllValues:StringEquals".to_owned();
+        // Each name once, with the types of both configs; the new zone too.
+        assert_eq!(
+            changes(&desired),
+            [
+                (
+                    zone("Z1"),
+                    exact.clone(),
+                    json!(["home.dyn.example", "six.dyn.example"]),
+                    json!(["A", "AAAA"])
+                ),
+                (zone("Z2"), exact.clone(), json!(["new.other.example"]), json!(["A"])),
+            ]
+        );
+        // What the written config alone needs is what `new` renders.
+        assert_eq!(Grants::covering(&[&written], &zones), Grants::new(&written, &zones));
     }
 
     #[test]

@@ -58,9 +58,15 @@ pub struct Checked {
 /// Checks every host of `config` as `host add` does: its zone exists in the
 /// account, and the host lies inside it. One GetHostedZone per zone.
 pub async fn check(route53: &Client, config: &Config) -> Result<Checked, AwsError> {
-    let mut by_zone: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for host in config.hosts() {
-        by_zone.entry(host.config.zone_id()).or_default().push(host.name);
+    check_all(route53, &[config]).await
+}
+
+/// As [`check`], for the hosts of several configs together (the config as
+/// read and as it is about to be written): still one GetHostedZone per zone.
+pub async fn check_all(route53: &Client, configs: &[&Config]) -> Result<Checked, AwsError> {
+    let mut by_zone: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for host in configs.iter().flat_map(|config| config.hosts()) {
+        by_zone.entry(host.config.zone_id()).or_default().insert(host.name);
     }
     let mut checked = Checked::default();
     for (id, hosts) in by_zone {

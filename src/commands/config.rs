@@ -133,8 +133,11 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
             let incoming =
                 Config::from_slice(&text).with_context(|| format!("{} is not a valid config", file.display()))?;
             refuse_unservable(&session, &incoming, &format!("{} was not imported", file.display())).await?;
-            let report = object.update(|config| Ok(merge(config, &incoming, overwrite))).await?;
-            session.sync_role(&key).await?;
+            // New hosts widen the role before the config lists them, and
+            // overwritten ones narrow it after: see `Session::change_config`.
+            let (report, _) = session
+                .change_config(&key, |config| Ok(merge(config, &incoming, overwrite)))
+                .await?;
             render(
                 global.output,
                 &Imported {
@@ -164,11 +167,17 @@ pub async fn run(global: &GlobalArgs, command: ConfigCommand) -> anyhow::Result<
                 other => other.into(),
             })?;
             refuse_unservable(&session, &old, &format!("version {version} was not restored")).await?;
-            object.restore(&version).await.map_err(|e| match e {
+            // Made current again as a new version, written conditionally on
+            // what is current now, the role widened first where the old
+            // version has more: see `Session::change_config`.
+            let restore = |config: &mut Config| {
+                *config = old.clone();
+                Ok(())
+            };
+            session.change_config(&key, restore).await.map_err(|e| match e {
                 ChangeError::Invalid(err) => anyhow::anyhow!("version {version} is not a valid config: {err}"),
                 other => other.into(),
             })?;
-            session.sync_role(&key).await?;
             render(global.output, &Restored { restored: version });
         }
     }

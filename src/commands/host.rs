@@ -1,6 +1,6 @@
 //! `ddns-ctl host …`: every change is one conditional rewrite of the config
-//! (see `aws::config`), followed by bringing the role's Route53 permissions
-//! in line with the zones the hosts now use.
+//! (see `aws::config`), with the role's Route53 permissions widened before
+//! it and narrowed after it (see `Session::change_config`).
 
 use anyhow::Context as _;
 use ddns_handler::config::{Config, HostConfig, RecordKind, Secret};
@@ -128,9 +128,9 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         extra: Map::new(),
     };
     Config::check(host.as_str(), &entry)?;
-    session
-        .config(key)
-        .update(|config| {
+    // The role first, then the config: see `Session::change_config`.
+    let ((), deployed) = session
+        .change_config(key, |config| {
             if config.host(host.as_str()).is_some() {
                 return Err(ChangeError::Refused(format!(
                     "{host} is already a host; use `ddns-ctl host set` or `host rotate-secret`"
@@ -140,7 +140,6 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
             Ok(())
         })
         .await?;
-    let deployed = session.sync_role(key).await?;
     // A larger config needs a larger function to load it.
     let needed = crate::model::function_memory_mb(session.config(key).size().await?);
     let memory_raised_to = function::ensure_memory(&session.clients.lambda, &session.names, needed).await?;
@@ -287,16 +286,14 @@ async fn remove(
     name: &str,
     delete_records: bool,
 ) -> anyhow::Result<()> {
-    let removed = session
-        .config(key)
-        .update(|config| {
+    // The config first, then the role: see `Session::change_config`.
+    let ((removed_name, removed_host), _) = session
+        .change_config(key, |config| {
             config
                 .remove(name)
                 .ok_or_else(|| ChangeError::Refused(format!("{name} is not a host of stack {}", session.names.stack)))
         })
         .await?;
-    let (removed_name, removed_host) = removed;
-    session.sync_role(key).await?;
     let mut deleted = Vec::new();
     if delete_records {
         deleted = zone::delete_address_records(&session.clients.route53, removed_host.zone_id(), &removed_name).await?;
@@ -402,9 +399,10 @@ async fn set(
     if ttl.is_none() && kind.is_none() {
         anyhow::bail!("nothing to change: pass --ttl and/or --type");
     }
-    let (host, entry) = session
-        .config(key)
-        .update(|config| {
+    // A new record type widens (dual) or narrows (A or AAAA only) what the
+    // role must allow: see `Session::change_config`.
+    let ((host, entry), _) = session
+        .change_config(key, |config| {
             let host = config.host_mut(name).ok_or_else(|| {
                 ChangeError::Refused(format!("{name} is not a host of stack {}", session.names.stack))
             })?;

@@ -16,6 +16,7 @@ use std::io::IsTerminal as _;
 
 use anyhow::Context as _;
 
+use crate::aws::config::ChangeError;
 use crate::aws::{self, Clients, Connection};
 use crate::cli::{Cli, Command, GlobalArgs, OutputFormat};
 use crate::model::Names;
@@ -132,28 +133,83 @@ impl Session {
             .with_patience(self.clients.patience.clone())
     }
 
-    /// Brings the role's permissions in line with the zones of the hosts in
-    /// the config as it is now. Read afresh, so that of several concurrent
-    /// writers the last to finish sees every host. `Ok(false)` when the stack
-    /// has no role yet (not deployed).
-    pub async fn sync_role(&self, key: &str) -> anyhow::Result<bool> {
+    /// Applies `change` to the config (a conditional rewrite, see
+    /// [`ConfigObject::update`](crate::aws::config::ConfigObject::update))
+    /// in the order that never lets the function serve a host its role does
+    /// not cover yet. IAM is eventually consistent: a policy change takes
+    /// seconds to reach the function, so
+    /// - before each write, the role is widened to cover the config as read
+    ///   and as it will be (a new zone, name or record type): the function
+    ///   may read either while the write lands and its cache expires;
+    /// - after the write, the role is narrowed to the config as it is now
+    ///   (a removed host, a changed type), read afresh.
+    ///
+    /// So widening goes role first, then config; narrowing config first,
+    /// then role. If the write fails after the role was widened, the role is
+    /// wider than the config needs and nothing breaks; the next host command
+    /// or `deploy`, which render the role from the config, narrow it again.
+    /// Returns what `change` returned, and `false` when the stack has no
+    /// role yet (not deployed).
+    pub async fn change_config<T>(
+        &self,
+        key: &str,
+        change: impl FnMut(&mut ddns_handler::config::Config) -> Result<T, ChangeError>,
+    ) -> Result<(T, bool), ChangeError> {
+        let widen = async |read: Option<&ddns_handler::config::Config>, written: &ddns_handler::config::Config| {
+            match read {
+                Some(read) => self
+                    .apply_role(key, &[read, written], false)
+                    .await
+                    .map(drop)
+                    .map_err(ChangeError::from),
+                // Nothing was read, yet the object may exist (S3 neither
+                // serving nor listing it yet): a role rendered from the
+                // written config alone could narrow it, so it is left as it
+                // is until the write lands and the sync below reads it back.
+                None => Ok(()),
+            }
+        };
+        let result = self.config(key).update_guarded(change, widen).await?;
+        let deployed = self.sync_role(key).await?;
+        Ok((result, deployed))
+    }
+
+    /// Brings the role's permissions in line with the hosts in the config
+    /// as it is now. Read afresh, so that of several concurrent writers the
+    /// last to finish sees every host. `Ok(false)` when the stack has no
+    /// role yet (not deployed).
+    pub async fn sync_role(&self, key: &str) -> Result<bool, ChangeError> {
+        let config = self.config(key).current().await?;
+        Ok(self.apply_role(key, &[&config], true).await?)
+    }
+
+    /// Renders the role for the hosts of `configs` together and writes it if
+    /// it differs; `report` prints what the caller should know (hosts that
+    /// get nothing, zones that fell back to a pattern).
+    async fn apply_role(
+        &self,
+        key: &str,
+        configs: &[&ddns_handler::config::Config],
+        report: bool,
+    ) -> Result<bool, aws::AwsError> {
         use crate::aws::role;
         let Some(observed) = role::observe(&self.clients.iam, &self.names).await? else {
             return Ok(false);
         };
-        let config = self.config(key).current().await?;
         // Only zones that exist and hold their hosts ever reach the role.
-        let checked = aws::zone::check(&self.clients.route53, &config).await?;
-        for problem in &checked.problems {
-            eprintln!("warning: {problem}; the function may not change records there");
-        }
-        let desired = role::Desired::new(&self.names, key, &role::Grants::new(&config, &checked.zones));
-        for zone in &desired.patterned_zones {
-            eprintln!(
-                "note: zone {zone} has too many hosts to name each in the role's {}-character policy; \
-                 the function may change A/AAAA records below their common names there",
-                role::POLICY_LIMIT
-            );
+        let checked = aws::zone::check_all(&self.clients.route53, configs).await?;
+        let desired = role::Desired::new(&self.names, key, &role::Grants::covering(configs, &checked.zones));
+        if report {
+            for problem in &checked.problems {
+                eprintln!("warning: {problem}; the function may not change records there");
+            }
+            for zone in &desired.patterned_zones {
+                eprintln!(
+                    "note: zone {zone} has too many hosts to name each in the role's {}-character policy; \
+                     the function may change A/AAAA records below their common names there",
+                    role::POLICY_LIMIT
+                );
+            }
         }
         let action = role::plan(Some(&observed), &desired);
         role::apply(&self.clients.iam, &self.names, &desired, &action).await?;
