@@ -1,5 +1,6 @@
 //! The setup wizard, answered through a pseudo-terminal against moto: the
-//! happy path, a re-run that adds a host, a cancel, and no terminal at all.
+//! happy path, a re-run that adds a host, a cancel, a live check that waits
+//! for IAM, and no terminal at all.
 
 #![cfg(unix)]
 
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::prelude::*;
 use common::{Aws, ForwardingProxy, Stack};
 use ddns_testkit::Moto;
+use ddns_testkit::faults::{self, Fault, FaultProxy};
 use predicates::prelude::*;
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
@@ -74,13 +76,18 @@ fn answer_host_questions(session: &mut PtySession, label: &str) {
     key(session, "y");
 }
 
+/// A moto of the test's own, so that the zone list holds exactly one zone;
+/// clients for it, that zone (id and name), and a stack to set up there.
+async fn one_zone() -> (&'static Moto, Aws, (String, String), Stack<'static>) {
+    let moto: &'static Moto = Box::leak(Box::new(Moto::dedicated()));
+    let aws = Aws::new(moto).await;
+    let zone = aws.zone().await;
+    (moto, aws, zone, Stack::new(moto))
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn from_nothing_to_a_working_host_then_another() {
-    // A moto of its own, so the zone list holds exactly one zone.
-    let moto = Box::leak(Box::new(Moto::dedicated()));
-    let aws = Aws::new(moto).await;
-    let (zone_id, zone) = aws.zone().await;
-    let stack = Stack::new(moto);
+    let (moto, aws, (zone_id, zone), stack) = one_zone().await;
     // A local service on the stack's (future) bucket stands in for the
     // endpoint in the final live check, since moto cannot run the function.
     // Reached through the proxy, the check comes from a public address, as
@@ -181,6 +188,78 @@ async fn from_nothing_to_a_working_host_then_another() {
     session.exp_eof().unwrap();
     assert_ne!(exit_code(&session), Some(0));
     common::assert_nothing_exists(&other);
+}
+
+/// IAM is eventually consistent: for a while after `host add` widened the
+/// role, Route53 answers the function AccessDenied, and the seed API answers
+/// 502. The live check waits for it, saying once what it waits for, and
+/// passes when the function may change the record.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_check_waits_while_iam_lets_the_function_change_the_record() {
+    let (moto, aws, (zone_id, zone), stack) = one_zone().await;
+    // The service reaches Route53 through the proxy, which denies its first
+    // three record changes as AWS does before the role's new policy applies.
+    let proxy = FaultProxy::start(&moto.endpoint);
+    let denied = 3;
+    proxy.inject(
+        Fault::error(
+            "route53",
+            "ChangeResourceRecordSets",
+            403,
+            "AccessDenied",
+            "User: arn:aws:sts::123456789012:assumed-role/ddns-ctl/ddns-ctl is not authorized to perform: \
+             route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/Z \
+             because no identity-based policy allows the route53:ChangeResourceRecordSets action",
+        )
+        .first(denied),
+    );
+    let serve = common::Serve::start_via(&stack, &proxy, &["--trust-forwarded-for"]);
+    let forwarding = ForwardingProxy::start(&serve.addr, PUBLIC_IP);
+
+    let started = Instant::now();
+    let mut session = wizard(&stack, &forwarding.url());
+    session.exp_string("Region").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("Stack name").unwrap();
+    key(&mut session, ENTER);
+    answer_host_questions(&mut session, "home");
+    session.exp_string(&format!("mode=get: {PUBLIC_IP}")).unwrap();
+    let home = format!("home.{zone}");
+    session
+        .exp_string(&format!(
+            "mode=set: waiting for IAM to let the function change {home}'s record \
+             (the function answered 502: \"Route53 could not be read or updated; try again later.\"); \
+             a new role policy can take a minute to apply"
+        ))
+        .unwrap();
+    session
+        .exp_string(&format!(
+            "mode=set: Your hostname record {home} has been set to {PUBLIC_IP}"
+        ))
+        .unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(exit_code(&session), Some(0), "{rest}");
+    // Said once, not once a try.
+    assert!(!rest.contains("waiting for IAM"), "{rest}");
+    assert!(rest.contains(&format!("Done: {home} points at {PUBLIC_IP}.")), "{rest}");
+    assert_eq!(common::record(&aws, &zone_id, &home, "A").await, [PUBLIC_IP]);
+    let calls = proxy.calls();
+    let changes: Vec<Option<&str>> = calls
+        .iter()
+        .filter(|c| c.operation == "ChangeResourceRecordSets")
+        .map(|c| c.fault.as_deref())
+        .collect();
+    assert_eq!(changes.len(), denied + 1, "{}", faults::summary(&calls));
+    assert!(changes[..denied].iter().all(Option::is_some) && changes[denied].is_none());
+    eprintln!(
+        "figure: AccessDenied on the first {denied} ChangeResourceRecordSets: setup succeeded in {:.1} s, \
+         the record change held up {:.1} s; {}",
+        started.elapsed().as_secs_f64(),
+        faults::held_up(&calls, "route53", "ChangeResourceRecordSets")
+            .unwrap_or_default()
+            .as_secs_f64(),
+        faults::summary(&calls)
+    );
 }
 
 #[test]

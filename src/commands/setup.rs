@@ -4,6 +4,7 @@
 //! themselves are `deploy` and `host add`, unchanged.
 
 use std::io::IsTerminal as _;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use ddns_handler::config::Secret;
@@ -378,20 +379,30 @@ enum CheckFailure {
 
 /// How long the check keeps trying an endpoint that is not answering yet: a
 /// new API and its invoke permission can take a few seconds to work.
-const CHECK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+const CHECK_PATIENCE: Duration = Duration::from_secs(30);
+
+/// How long the check keeps trying while the function cannot change the
+/// record: the role's policy was just widened for the new host, and IAM takes
+/// seconds, at times up to a minute, to let the function use it. Until then
+/// Route53 answers the function AccessDenied, which the seed API reports as
+/// a 502 with its JSON (dyndns2 as `dnserr`, 502).
+const IAM_PATIENCE: Duration = Duration::from_secs(60);
+
+/// The pause between two tries.
+const CHECK_INTERVAL: Duration = Duration::from_secs(2);
 
 /// mode=get, then a set, through the endpoint, as a client would. Returns
 /// the address the service published.
 async fn live_check(endpoint: &str, host: &str, secret: &str) -> Result<String, CheckFailure> {
     eprintln!("Live check through {endpoint}:");
     let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
+        .timeout(Duration::from_secs(15))
         .build()
         .map_err(|err| CheckFailure::NoAnswer {
             mode: "mode=get",
             reason: err.to_string(),
         })?;
-    let get = seed_call(&client, endpoint, "mode=get", &[("mode", "get")]).await?;
+    let get = seed_call(&client, endpoint, "mode=get", &[("mode", "get")], host).await?;
     let ip = get.message;
     eprintln!("  mode=get: {ip}");
     let hash = ddns_handler::auth::seed_hash(&ip, host, &Secret::new(secret.to_owned()));
@@ -400,6 +411,7 @@ async fn live_check(endpoint: &str, host: &str, secret: &str) -> Result<String, 
         endpoint,
         "mode=set",
         &[("mode", "set"), ("hostname", host), ("hash", &hash)],
+        host,
     )
     .await?;
     eprintln!("  mode=set: {}", set.message);
@@ -416,44 +428,90 @@ struct SeedAnswer {
     message: String,
 }
 
-/// One seed API request, retried while the endpoint is not answering yet
-/// (no connection, throttled, or a 5xx) for up to [`CHECK_PATIENCE`].
+/// What one try came to.
+enum Try {
+    /// The service answered; success or a refusal that is the client's
+    /// (a non-public address, a wrong proof): never tried again.
+    Answered(SeedAnswer),
+    /// The function answered that Route53 failed it: worth
+    /// [`IAM_PATIENCE`] while the role's new policy propagates.
+    Route53Failed(String),
+    /// No connection, throttled, or a 5xx from before the function: worth
+    /// [`CHECK_PATIENCE`].
+    NotYet(String),
+}
+
+/// One seed API request, tried again while the endpoint is not answering
+/// yet (for up to [`CHECK_PATIENCE`]) or the function may not yet change
+/// `host`'s record (for up to [`IAM_PATIENCE`], said once on stderr).
 async fn seed_call(
     client: &reqwest::Client,
     endpoint: &str,
     mode: &'static str,
     query: &[(&str, &str)],
+    host: &str,
 ) -> Result<SeedAnswer, CheckFailure> {
-    let deadline = tokio::time::Instant::now() + CHECK_PATIENCE;
+    let started = tokio::time::Instant::now();
+    let mut said = false;
     loop {
-        let reason = match client.get(endpoint).query(query).send().await {
-            Ok(response) if response.status().is_server_error() || response.status().as_u16() == 429 => {
-                format!("HTTP {}", response.status())
+        let (reason, patience) = match seed_try(client, endpoint, mode, query).await? {
+            Try::Answered(answer) => return Ok(answer),
+            Try::Route53Failed(message) => {
+                if !said {
+                    eprintln!(
+                        "  {mode}: waiting for IAM to let the function change {host}'s record \
+                         (the function answered 502: \"{message}\"); a new role policy can take a minute to apply"
+                    );
+                    said = true;
+                }
+                (format!("HTTP 502: {message}"), IAM_PATIENCE)
             }
-            Ok(response) => {
-                let status = response.status();
-                return match response.json::<serde_json::Value>().await {
-                    Ok(body) if body["return_message"].is_string() => Ok(SeedAnswer {
-                        success: body["return_status"] == "success",
-                        message: body["return_message"].as_str().unwrap_or_default().to_owned(),
-                    }),
-                    Ok(_) => Err(CheckFailure::NoAnswer {
-                        mode,
-                        reason: format!("HTTP {status} without a return_message"),
-                    }),
-                    Err(err) => Err(CheckFailure::NoAnswer {
-                        mode,
-                        reason: format!("HTTP {status}, not JSON: {err}"),
-                    }),
-                };
-            }
-            Err(err) => err.to_string(),
+            Try::NotYet(reason) => (reason, CHECK_PATIENCE),
         };
-        if tokio::time::Instant::now() >= deadline {
+        if started.elapsed() >= patience {
             return Err(CheckFailure::NoAnswer { mode, reason });
         }
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        tokio::time::sleep(CHECK_INTERVAL).await;
     }
+}
+
+/// One seed API request.
+async fn seed_try(
+    client: &reqwest::Client,
+    endpoint: &str,
+    mode: &'static str,
+    query: &[(&str, &str)],
+) -> Result<Try, CheckFailure> {
+    let response = match client.get(endpoint).query(query).send().await {
+        Ok(response) => response,
+        Err(err) => return Ok(Try::NotYet(err.to_string())),
+    };
+    let status = response.status();
+    let server_side = status.is_server_error() || status.as_u16() == 429;
+    let body = response.json::<serde_json::Value>().await;
+    let answer = match &body {
+        Ok(body) if body["return_message"].is_string() => Some(SeedAnswer {
+            success: body["return_status"] == "success",
+            message: body["return_message"].as_str().unwrap_or_default().to_owned(),
+        }),
+        _ => None,
+    };
+    Ok(match (answer, server_side) {
+        // The seed API answers 502 only when Route53 failed the function
+        // (`UpdateError::Dns`); an API Gateway 502 has no `return_message`.
+        (Some(answer), true) if status.as_u16() == 502 => Try::Route53Failed(answer.message),
+        (_, true) => Try::NotYet(format!("HTTP {status}")),
+        (Some(answer), false) => Try::Answered(answer),
+        (None, false) => {
+            return Err(CheckFailure::NoAnswer {
+                mode,
+                reason: match body {
+                    Ok(_) => format!("HTTP {status} without a return_message"),
+                    Err(err) => format!("HTTP {status}, not JSON: {err}"),
+                },
+            });
+        }
+    })
 }
 
 #[cfg(test)]

@@ -310,9 +310,18 @@ impl Serve {
 
     /// As [`Serve::start_with`], listening on `listen` (e.g. `[::1]:0`).
     pub fn listening(stack: &Stack<'_>, listen: &str, extra: &[&str]) -> Self {
+        Self::spawn(stack, stack.cli(), listen, extra)
+    }
+
+    /// As [`Serve::start_with`], reaching moto through `proxy`, so that
+    /// the service's own AWS calls meet its faults.
+    pub fn start_via(stack: &Stack<'_>, proxy: &FaultProxy, extra: &[&str]) -> Self {
+        Self::spawn(stack, stack.cli_via(proxy), "127.0.0.1:0", extra)
+    }
+
+    fn spawn(stack: &Stack<'_>, mut cli: Command, listen: &str, extra: &[&str]) -> Self {
         let ready = stack.dir.join(unique("addr"));
-        let child = stack
-            .cli()
+        let child = cli
             .args(["serve", "--listen", listen, "--config-max-age", "0", "--ready-file"])
             .arg(&ready)
             .args(extra)
