@@ -6,7 +6,7 @@
 mod common;
 
 use common::{Aws, Figure, Stack};
-use ddns_testkit::faults::{Fault, FaultProxy};
+use ddns_testkit::faults::{self, Fault, FaultProxy};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cli_reaches_moto_through_the_proxy_and_sees_its_faults() {
@@ -325,5 +325,41 @@ async fn deploy_rides_out_operation_aborted_on_create_bucket() {
         &out,
         "Creating S3 bucket",
         "S3 is still finishing an earlier operation on this bucket name, such as its deletion (OperationAborted)",
+    );
+}
+
+/// Route53 allows 5 requests a second per account and answers `Throttling`
+/// past that. The service's Route53 client rides out four throttles in a
+/// row on ChangeResourceRecordSets (the SDK's default gives up after two
+/// retries), so a burst of hosts does not become 502 / `dnserr` answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_service_rides_out_route53_throttling() {
+    let (stack, aws, zone_id, zone) = common::deployed().await;
+    let host = format!("home.{zone}");
+    let secret = "a-secret-long-enough-for-the-rules";
+    aws.put_config(
+        &stack,
+        &serde_json::json!({ &host: common::host_entry(&zone_id, secret, true) }),
+    )
+    .await;
+    let proxy = FaultProxy::start(&stack.moto.endpoint);
+    let throttled = 4;
+    common::fail_record_changes(&proxy, throttled, 400, "Throttling", "Rate exceeded");
+    let serve = common::Serve::start_via(&stack, &proxy, &[]);
+
+    let started = std::time::Instant::now();
+    assert_eq!(common::seed_set(&serve, &host, secret), 200);
+    let took = started.elapsed();
+    assert_eq!(common::record(&aws, &zone_id, &host, "A").await, ["127.0.0.1"]);
+    let calls = proxy.calls_to("route53", "ChangeResourceRecordSets");
+    assert_eq!(calls.len(), throttled + 1, "{}", faults::summary(&calls));
+    eprintln!(
+        "figure: Throttling on the first {throttled} ChangeResourceRecordSets: the set succeeded in {:.2} s, \
+         held up {:.2} s; {}",
+        took.as_secs_f64(),
+        faults::held_up(&calls, "route53", "ChangeResourceRecordSets")
+            .unwrap_or_default()
+            .as_secs_f64(),
+        faults::summary(&calls)
     );
 }

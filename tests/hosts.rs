@@ -5,10 +5,9 @@ mod common;
 use std::process::{Command, Stdio};
 
 use assert_cmd::prelude::*;
-use common::{Serve, config, deployed, record};
+use common::{Serve, config, deployed, record, seed_set};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-use sha2::Digest as _;
 
 fn json_of(out: &std::process::Output) -> Value {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -25,16 +24,6 @@ fn latest_version(stack: &common::Stack<'_>) -> String {
             .unwrap(),
     );
     versions[0]["id"].as_str().unwrap().to_owned()
-}
-
-fn seed_set(serve: &Serve, host: &str, secret: &str) -> u16 {
-    let hash = hex::encode(sha2::Sha256::digest(format!("127.0.0.1{host}{secret}").as_bytes()));
-    let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
-        .arg(format!("{}?mode=set&hostname={host}&hash={hash}", serve.url()))
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).parse().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::prelude::*;
 use common::{Aws, ForwardingProxy, Stack};
 use ddns_testkit::Moto;
-use ddns_testkit::faults::{self, Fault, FaultProxy};
+use ddns_testkit::faults::{self, FaultProxy};
 use predicates::prelude::*;
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
@@ -201,17 +201,14 @@ async fn the_live_check_waits_while_iam_lets_the_function_change_the_record() {
     // three record changes as AWS does before the role's new policy applies.
     let proxy = FaultProxy::start(&moto.endpoint);
     let denied = 3;
-    proxy.inject(
-        Fault::error(
-            "route53",
-            "ChangeResourceRecordSets",
-            403,
-            "AccessDenied",
-            "User: arn:aws:sts::123456789012:assumed-role/ddns-ctl/ddns-ctl is not authorized to perform: \
-             route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/Z \
-             because no identity-based policy allows the route53:ChangeResourceRecordSets action",
-        )
-        .first(denied),
+    common::fail_record_changes(
+        &proxy,
+        denied,
+        403,
+        "AccessDenied",
+        "User: arn:aws:sts::123456789012:assumed-role/ddns-ctl/ddns-ctl is not authorized to perform: \
+         route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/Z \
+         because no identity-based policy allows the route53:ChangeResourceRecordSets action",
     );
     let serve = common::Serve::start_via(&stack, &proxy, &["--trust-forwarded-for"]);
     let forwarding = ForwardingProxy::start(&serve.addr, PUBLIC_IP);

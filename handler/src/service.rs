@@ -31,6 +31,45 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// See [`CONNECT_TIMEOUT`].
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 
+/// Route53 allows 5 requests a second per account, for every caller
+/// together, and answers `Throttling` (or `PriorRequestNotComplete`, for a
+/// change while the last is still applying) past that. A burst of hosts
+/// updating at the same minute would meet it, and the SDK's default (3
+/// attempts, full-jitter backoff from 1 s) turns a fourth throttle into a
+/// `dnserr`. The function's Route53 client makes up to [`ROUTE53_ATTEMPTS`]
+/// attempts, waiting a random time up to 200 ms, 400 ms, 800 ms, then 1 s
+/// between them (exponential with full jitter, so that hosts throttled
+/// together spread out): at most 2.4 s of waiting a call, 1.2 s on average,
+/// so that an update's two calls (list, then change) still end inside the
+/// [`REQUEST_DEADLINE`] even when both are throttled four times. Both codes
+/// are in the SDK's own list of throttling errors
+/// (`aws_runtime::retries::classifiers::THROTTLING_ERRORS`), so no classifier
+/// of ours is needed; a test keeps both retried.
+pub const ROUTE53_ATTEMPTS: u32 = 5;
+/// See [`ROUTE53_ATTEMPTS`].
+pub const ROUTE53_INITIAL_BACKOFF: Duration = Duration::from_millis(200);
+/// See [`ROUTE53_ATTEMPTS`].
+pub const ROUTE53_MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// The function's Route53 client settings on top of `builder`: the retries
+/// of [`ROUTE53_ATTEMPTS`].
+pub fn route53_config(builder: aws_sdk_route53::config::Builder) -> aws_sdk_route53::config::Builder {
+    builder.retry_config(
+        aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(ROUTE53_ATTEMPTS)
+            .with_initial_backoff(ROUTE53_INITIAL_BACKOFF)
+            .with_max_backoff(ROUTE53_MAX_BACKOFF),
+    )
+}
+
+/// The longest a Route53 call can wait between its attempts: the sum of
+/// each backoff's cap.
+pub fn route53_worst_wait() -> Duration {
+    (0..ROUTE53_ATTEMPTS - 1)
+        .map(|retry| (ROUTE53_INITIAL_BACKOFF * 2u32.pow(retry)).min(ROUTE53_MAX_BACKOFF))
+        .sum()
+}
+
 /// Environment variables the Lambda function is configured with.
 pub mod env {
     /// The bucket that holds the config.
@@ -115,7 +154,9 @@ impl Service {
         let sdk = &sdk;
         Arc::new(Self {
             store: ConfigStore::new(crate::s3_client(sdk), settings.bucket, settings.key, settings.max_age),
-            dns: Dns::new(aws_sdk_route53::Client::new(sdk)),
+            dns: Dns::new(aws_sdk_route53::Client::from_conf(
+                route53_config(aws_sdk_route53::config::Builder::from(sdk)).build(),
+            )),
         })
     }
 
@@ -127,5 +168,84 @@ impl Service {
     /// Route53 access.
     pub fn dns(&self) -> &Dns {
         &self.dns
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::IpAddr;
+
+    use aws_config::retry::RetryConfig;
+    use aws_sdk_route53::Client;
+    use aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsOutput;
+    use aws_sdk_route53::types::{ChangeInfo, ChangeStatus};
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+    use super::*;
+
+    /// Route53's answer past its rate, as it sends it.
+    fn route53_error(code: &str) -> String {
+        format!(
+            r#"<?xml version="1.0"?><ErrorResponse xmlns="https://route53.amazonaws.com/doc/2013-04-01/"><Error><Type>Sender</Type><Code>{code}</Code><Message>Rate exceeded</Message></Error><RequestId>r</RequestId></ErrorResponse>"#
+        )
+    }
+
+    /// ChangeResourceRecordSets answering `code` `throttled` times, then
+    /// applying the change.
+    fn throttled_then_applied(code: &str, throttled: usize) -> Rule {
+        mock!(Client::change_resource_record_sets)
+            .sequence()
+            .http_status(400, Some(route53_error(code)))
+            .times(throttled)
+            .output(|| {
+                let info = ChangeInfo::builder()
+                    .id("C1")
+                    .status(ChangeStatus::Pending)
+                    .submitted_at(aws_smithy_types::DateTime::from_secs(0))
+                    .build()
+                    .unwrap();
+                ChangeResourceRecordSetsOutput::builder().change_info(info).build()
+            })
+            .build()
+    }
+
+    async fn upsert(client: Client) -> Result<(), crate::dns::DnsError> {
+        let ip: IpAddr = "203.0.113.7".parse().unwrap();
+        Dns::new(client).upsert("Z1", "home.example.com.", 60, &[ip]).await
+    }
+
+    /// Four throttles in a row (Route53's `Throttling`, or
+    /// `PriorRequestNotComplete`) are ridden out inside the request's
+    /// deadline; with the SDK's default retries the same burst is a
+    /// failure. The clock is tokio's paused one, so the backoffs take no
+    /// real time and what they add up to is measured exactly.
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_of_throttling_is_ridden_out_inside_the_deadline() {
+        for code in ["Throttling", "PriorRequestNotComplete"] {
+            let rule = throttled_then_applied(code, 4);
+            let client = mock_client!(aws_sdk_route53, RuleMode::Sequential, [&rule], route53_config);
+            let started = tokio::time::Instant::now();
+            upsert(client).await.unwrap_or_else(|err| panic!("{code}: {err}"));
+            let waited = started.elapsed();
+            assert_eq!(rule.num_calls(), 5, "{code}");
+            assert!(waited <= route53_worst_wait(), "{code}: waited {waited:?}");
+
+            let rule = throttled_then_applied(code, 4);
+            let client = mock_client!(aws_sdk_route53, RuleMode::Sequential, [&rule], |builder| {
+                builder.retry_config(RetryConfig::standard())
+            });
+            let err = upsert(client).await.unwrap_err();
+            assert!(err.message.contains(code), "{code}: {err}");
+            assert_eq!(rule.num_calls(), 3, "{code}");
+        }
+    }
+
+    /// An update makes two Route53 calls (list, then change); both may wait
+    /// their longest and still leave time for the calls themselves within
+    /// the deadline.
+    #[test]
+    fn the_retries_fit_inside_the_request_deadline() {
+        assert_eq!(route53_worst_wait(), Duration::from_millis(2_400));
+        assert!(route53_worst_wait() * 2 + Duration::from_millis(1_000) <= REQUEST_DEADLINE);
     }
 }

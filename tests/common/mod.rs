@@ -351,6 +351,25 @@ impl Drop for Serve {
     }
 }
 
+/// Makes `proxy` answer the first `n` Route53 ChangeResourceRecordSets
+/// with AWS error `code`.
+pub fn fail_record_changes(proxy: &FaultProxy, n: usize, status: u16, code: &str, message: &str) {
+    proxy.inject(faults::Fault::error("route53", "ChangeResourceRecordSets", status, code, message).first(n));
+}
+
+/// A seed `mode=set` for `host` from 127.0.0.1 through `serve`; the HTTP
+/// status.
+pub fn seed_set(serve: &Serve, host: &str, secret: &str) -> u16 {
+    use sha2::Digest as _;
+    let hash = hex::encode(sha2::Sha256::digest(format!("127.0.0.1{host}{secret}").as_bytes()));
+    let out = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(format!("{}?mode=set&hostname={host}&hash={hash}", serve.url()))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).parse().unwrap()
+}
+
 /// A reverse proxy on loopback that tells the server behind it the caller is
 /// `client_ip`, as API Gateway's `sourceIp` would for a client on the
 /// internet. Pair it with `serve --trust-forwarded-for`, so that a check run
