@@ -6,7 +6,10 @@ export DDNS_CACHE=${DDNS_CACHE:-$HOME/.cache/ddns-ctl}
 # paths relative to the workspace, so two checkouts that share one would
 # overwrite each other's binaries, and the tests of one would run the other's
 # ddns-ctl and its scripts/moto_server.py. A linked worktree
-# (`git worktree add`) gets a directory of its own next to the main one.
+# (`git worktree add`) gets a directory of its own next to the main one. To
+# seed it warm, copy the main one with `cp -a`, never hard links (`cp -al`):
+# cargo rewrites its fingerprint files in place, so linked copies would tell
+# one checkout that another's build is its own.
 target=target
 if [ "$(git -C "$root" rev-parse --git-dir 2>/dev/null)" != "$(git -C "$root" rev-parse --git-common-dir 2>/dev/null)" ]; then
   target=target-$(basename "$root")
