@@ -263,15 +263,7 @@ async fn drift_repair_touches_only_what_drifted() {
     // Deploy makes exactly the calls those three need, and nothing else.
     moto.start_recording();
     stack.deploy(&[]);
-    let mut writes: Vec<String> = moto
-        .recorded()
-        .iter()
-        .filter(|c| c.is_mutating())
-        .map(|c| match &c.action {
-            Some(action) => action.clone(),
-            None => format!("{} {}", c.method, c.url.split_once("/restapis/").map_or("", |(_, p)| p)),
-        })
-        .collect();
+    let mut writes = common::writes(&moto.recorded());
     writes.sort();
     assert_eq!(
         writes,
@@ -366,13 +358,7 @@ async fn an_ipv4_only_api_becomes_dual_stack_without_a_redeployment() {
     // Deploy repairs it with one UpdateRestApi and no new deployment.
     moto.start_recording();
     stack.deploy(&[]);
-    let writes: Vec<String> = moto
-        .recorded()
-        .iter()
-        .filter(|c| c.is_mutating())
-        .map(|c| format!("{} {}", c.method, c.url.split_once("/restapis/").map_or("", |(_, p)| p)))
-        .collect();
-    assert_eq!(writes, [format!("PATCH {api_id}")]);
+    assert_eq!(common::writes(&moto.recorded()), [format!("PATCH {api_id}")]);
     let api = aws.apigateway.get_rest_api().rest_api_id(&api_id).send().await.unwrap();
     let endpoint = api.endpoint_configuration().unwrap();
     assert_eq!(endpoint.ip_address_type().map(|t| t.as_str()), Some("dualstack"));

@@ -277,6 +277,19 @@ impl Aws {
     }
 }
 
+/// The mutating calls of a recording: the action of a query or JSON call,
+/// else `METHOD PATH` with API Gateway paths after `/restapis/`.
+pub fn writes(calls: &[ddns_testkit::RecordedCall]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| match &c.action {
+            Some(action) => action.clone(),
+            None => format!("{} {}", c.method, c.url.split_once("/restapis/").map_or("", |(_, p)| p)),
+        })
+        .collect()
+}
+
 /// An API Gateway patch that replaces `path` with `value`.
 pub fn replace(path: &str, value: &str) -> aws_sdk_apigateway::types::PatchOperation {
     aws_sdk_apigateway::types::PatchOperation::builder()
