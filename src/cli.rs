@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::model::{self, Arch};
 
@@ -17,6 +17,16 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Parses the command line, exiting as clap does on an error, `--help` or
+/// `--version`; the version lists the embedded packages, known only once
+/// their CodeSha256 is computed.
+pub fn parse() -> Cli {
+    // clap keeps a version for the life of the program; this is computed once.
+    let version: &'static str = Box::leak(crate::embedded::version().into_boxed_str());
+    let matches = Cli::command().version(version).get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
 /// Flags every command takes; each command's help lists them after its own.
@@ -246,9 +256,19 @@ pub struct DeployArgs {
     pub arch: Arch,
 
     /// Deploy this prebuilt zip (with an executable `bootstrap`) instead of
-    /// building the handler.
+    /// the package this binary carries, or of building the handler.
     #[arg(long, value_name = "PATH")]
     pub handler_zip: Option<PathBuf>,
+
+    /// Build the handler from the checkout this binary was built from
+    /// (cargo-lambda), even when the binary carries a package.
+    #[arg(long, conflicts_with = "handler_zip")]
+    pub build_handler: bool,
+
+    /// Where the handler's sources are (default: the checkout this binary
+    /// was built from); for tests.
+    #[arg(long, env = "DDNS_CTL_SOURCES", hide = true, value_name = "DIR")]
+    pub sources: Option<PathBuf>,
 
     /// The API Gateway stage, part of the endpoint URL.
     #[arg(long, default_value = model::DEFAULT_STAGE, value_name = "STAGE")]

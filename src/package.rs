@@ -1,5 +1,6 @@
 //! The Lambda deployment package: building `bootstrap` from `handler/` and
-//! zipping it the way Lambda wants it.
+//! zipping it the way Lambda wants it. (A release binary carries prebuilt
+//! packages instead: `embedded`.)
 //!
 //! The zip is built in memory with one entry, `bootstrap`, mode 0755 and a
 //! fixed timestamp, so the same binary always gives the same bytes and the
@@ -49,9 +50,19 @@ pub enum PackageError {
         /// This machine's.
         host: &'static str,
     },
-    /// The handler sources are not where this binary was built from.
-    #[error("cannot find the handler sources at {0}; pass --handler-zip with a prebuilt package")]
-    NoSources(PathBuf),
+    /// This binary carries no package for the architecture, and the handler
+    /// sources are not where it was built from.
+    #[error(
+        "this ddns-ctl carries no handler package for {arch}, and there are no handler sources at {} to build one: \
+         use a release binary of ddns-ctl (it carries the packages), or pass --handler-zip with a prebuilt package",
+        .sources.display()
+    )]
+    NoSources {
+        /// The wanted architecture.
+        arch: Arch,
+        /// Where the sources were looked for.
+        sources: PathBuf,
+    },
     /// The build command failed.
     #[error("building the handler failed: {0}")]
     Build(String),
@@ -108,22 +119,34 @@ fn host_arch() -> Option<Arch> {
     }
 }
 
-/// Builds the handler for `arch` and zips it. Uses cargo-lambda when it is
-/// installed (it cross-compiles with zig against an old glibc); otherwise a
-/// plain release build, if `arch` is this machine's and its glibc needs are
-/// ones Lambda meets.
-pub fn build(arch: Arch) -> Result<Vec<u8>, PackageError> {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    if !workspace.join("handler/Cargo.toml").exists() {
-        return Err(PackageError::NoSources(workspace.join("handler")));
+/// The workspace to build the handler for `arch` in: `sources`, or else the
+/// checkout this binary was built from, once it is known to hold `handler/`.
+/// Checked before anything is read or written, so a binary away from its
+/// checkout fails at once.
+pub fn sources(sources: Option<&Path>, arch: Arch) -> Result<PathBuf, PackageError> {
+    let workspace = sources.map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), Path::to_owned);
+    if workspace.join("handler/Cargo.toml").is_file() {
+        Ok(workspace)
+    } else {
+        Err(PackageError::NoSources {
+            arch,
+            sources: workspace.join("handler"),
+        })
     }
-    let target_dir = target_dir(&workspace)?;
+}
+
+/// Builds the handler for `arch` in `workspace` (from [`sources`]) and zips
+/// it. Uses cargo-lambda when it is installed (it cross-compiles with zig
+/// against an old glibc); otherwise a plain release build, if `arch` is this
+/// machine's and its glibc needs are ones Lambda meets.
+pub fn build(workspace: &Path, arch: Arch) -> Result<Vec<u8>, PackageError> {
+    let target_dir = target_dir(workspace)?;
     let binary = if has_cargo_lambda() {
         let flag = match arch {
             Arch::Arm64 => "--arm64",
             Arch::X86_64 => "--x86-64",
         };
-        run(Command::new("cargo").current_dir(&workspace).args([
+        run(Command::new("cargo").current_dir(workspace).args([
             "lambda",
             "build",
             "--release",
@@ -135,7 +158,7 @@ pub fn build(arch: Arch) -> Result<Vec<u8>, PackageError> {
         ]))?;
         target_dir.join("lambda/bootstrap/bootstrap")
     } else if host_arch() == Some(arch) {
-        run(Command::new("cargo").current_dir(&workspace).args([
+        run(Command::new("cargo").current_dir(workspace).args([
             "build",
             "--release",
             "-p",

@@ -10,6 +10,7 @@ use serde::Serialize;
 use super::{Session, confirm};
 use crate::aws::function::{self, Code};
 use crate::cli::{DeployArgs, GlobalArgs, OutputFormat};
+use crate::embedded;
 use crate::executor::{self, Outputs};
 use crate::model::Names;
 use crate::package;
@@ -109,13 +110,21 @@ pub async fn run(global: &GlobalArgs, args: DeployArgs) -> anyhow::Result<Outcom
     apply(global, &session, &observed, &args, code).await
 }
 
-/// The code `args` name: the `--handler-zip`, checked, or the handler to
-/// build from the sources should the plan need it.
+/// The code `args` name: the `--handler-zip`, checked; else the package
+/// this binary carries for the architecture, unless `--build-handler`; else
+/// the handler to build from the sources should the plan need it, once the
+/// sources are known to be there (a dry run builds nothing, so needs none).
 pub fn code(args: &DeployArgs) -> anyhow::Result<Code> {
-    Ok(match &args.handler_zip {
-        Some(path) => Code::zip(package::read_zip(path)?),
-        None => Code::Unbuilt,
-    })
+    if let Some(path) = &args.handler_zip {
+        return Ok(Code::zip(package::read_zip(path)?));
+    }
+    if let Some(zip) = embedded::package(args.arch).filter(|_| !args.build_handler) {
+        return Ok(Code::zip(zip.to_vec()));
+    }
+    if !args.dry_run {
+        package::sources(args.sources.as_deref(), args.arch)?;
+    }
+    Ok(Code::Unbuilt)
 }
 
 /// Plans from `observed`, builds the handler if the plan needs it, asks
@@ -159,7 +168,8 @@ pub async fn apply(
             "Building the handler for {} (cargo lambda build --release)",
             settings.arch
         ));
-        desired.function.code = Code::zip(package::build(settings.arch)?);
+        let workspace = package::sources(args.sources.as_deref(), settings.arch)?;
+        desired.function.code = Code::zip(package::build(&workspace, settings.arch)?);
         progress.finish();
         plan = stack::plan(names, observed, &desired);
     }

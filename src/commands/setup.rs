@@ -275,6 +275,8 @@ fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
     DeployArgs {
         arch: args.arch,
         handler_zip: args.handler_zip.clone(),
+        build_handler: false,
+        sources: None,
         stage: DEFAULT_STAGE.to_owned(),
         rate_limit,
         burst_limit: (rate_limit * 2.0).ceil().max(1.0) as i32,

@@ -24,6 +24,13 @@ pub fn package(dir: &std::path::Path, mode: u32) -> PathBuf {
     path
 }
 
+/// Base64 of a zip's SHA-256: its CodeSha256, as Lambda computes it.
+pub fn code_sha256(zip: &[u8]) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(zip))
+}
+
 pub struct Stack<'m> {
     pub moto: &'m Moto,
     pub name: String,
