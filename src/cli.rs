@@ -20,12 +20,16 @@ pub struct Cli {
 }
 
 /// Parses the command line, exiting as clap does on an error, `--help` or
-/// `--version`; the version lists the embedded packages, known only once
-/// their CodeSha256 is computed.
+/// `--version`. The version lists the embedded packages; they are read only
+/// when `--version` is asked for, not on every run.
 pub fn parse() -> Cli {
-    // clap keeps a version for the life of the program; this is computed once.
-    let version: &'static str = Box::leak(crate::embedded::version().into_boxed_str());
-    let matches = Cli::command().version(version).get_matches();
+    let matches = Cli::command().try_get_matches().unwrap_or_else(|e| {
+        if e.kind() == clap::error::ErrorKind::DisplayVersion {
+            println!("ddns-ctl {}", crate::embedded::version());
+            std::process::exit(0);
+        }
+        e.exit()
+    });
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }
 
@@ -197,6 +201,34 @@ pub enum Command {
     ///
     /// Example: ddns-ctl --endpoint-url http://127.0.0.1:5000 serve --bucket my-ddns-config
     Serve(ServeArgs),
+
+    /// Write a copy of this binary (or of `--binary`) with handler packages
+    /// appended, as a release carries them (scripts/dist.sh).
+    ///
+    /// Example:
+    ///   ddns-ctl embed --arch arm64 --zip arm64.zip --arch x86_64 --zip x86_64.zip --out dist/ddns-ctl
+    #[command(hide = true, verbatim_doc_comment)]
+    Embed(EmbedArgs),
+}
+
+/// `ddns-ctl embed`: each `--arch` goes with the `--zip` in the same place.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// A package's architecture.
+    #[arg(long, required = true, value_name = "ARCH")]
+    pub arch: Vec<Arch>,
+
+    /// A package, for the `--arch` in the same place.
+    #[arg(long, required = true, value_name = "FILE")]
+    pub zip: Vec<PathBuf>,
+
+    /// The executable to copy (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
+
+    /// Where to write the copy (mode 755).
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
 }
 
 /// `ddns-ctl serve`.

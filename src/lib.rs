@@ -1,9 +1,7 @@
 //! ddns-ctl: parse the command line, run the command, turn errors into a
 //! message and an exit code.
 //!
-//! A library with thin binaries over it (`src/main.rs`, and the test-only
-//! `src/bin/ddns-ctl-embedded.rs`), so that a second binary with other
-//! embedded packages can be built without a second copy of the module tree.
+//! A library with a thin binary over it (`src/main.rs`).
 
 mod aws;
 mod cli;

@@ -3,9 +3,9 @@
 //! PATH and an empty HOME; one that carries none and has no sources to
 //! build from says how to get a package, and changes nothing.
 //!
-//! The binary with a package is `ddns-ctl-embedded`, built here with a tiny
-//! test zip through the same variable a release build uses (see
-//! docs/architecture.md for why this way and what it costs).
+//! The binary with a package is the test build of `ddns-ctl` with a tiny
+//! test zip appended by its own hidden `embed` subcommand, as a release is
+//! made: no second build.
 
 mod common;
 
@@ -17,50 +17,26 @@ use common::{Aws, Stack};
 use ddns_testkit::Moto;
 use predicates::prelude::*;
 
-/// The cargo that built this test, and the target directory it built into.
-const CARGO: &str = env!("CARGO");
-const TARGET_TMPDIR: &str = env!("CARGO_TARGET_TMPDIR");
-
-/// The test package, at a path that stays the same from run to run and
-/// rewritten only when its bytes change: build.rs reruns, and the crate is
-/// rebuilt, when either changes.
-fn test_package() -> (PathBuf, Vec<u8>) {
-    let dir = Path::new(TARGET_TMPDIR).join("embedded");
-    std::fs::create_dir_all(&dir).unwrap();
-    let fresh = common::package(&tempfile::tempdir_in(&dir).unwrap().keep(), 0o755);
-    let bytes = std::fs::read(&fresh).unwrap();
-    std::fs::remove_dir_all(fresh.parent().unwrap()).unwrap();
-    let path = dir.join("arm64.zip");
-    if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
-        std::fs::write(&path, &bytes).unwrap();
-    }
+/// The test package and its bytes, in `dir`.
+fn test_package(dir: &Path) -> (PathBuf, Vec<u8>) {
+    let path = common::package(dir, 0o755);
+    let bytes = std::fs::read(&path).unwrap();
     (path, bytes)
 }
 
-/// `ddns-ctl-embedded`, with the test package embedded for arm64.
-fn embedded_binary(zip: &Path) -> PathBuf {
-    let target = Path::new(TARGET_TMPDIR).parent().unwrap();
-    // The feature keeps this build's artifacts apart from the plain
-    // `ddns-ctl`; `--test embedded` makes cargo resolve features as
-    // `cargo test` does, so the dependencies it built are reused as they are.
-    let out = Command::new(CARGO)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("CARGO_TARGET_DIR", target)
-        .env("DDNS_CTL_EMBED_ARM64_ZIP", zip)
-        .env_remove("DDNS_CTL_EMBED_X86_64_ZIP")
-        .args(["build", "--locked", "--offline", "--workspace"])
-        .args([
-            "--features",
-            "ddns-ctl/embedded-test",
-            "--bin",
-            "ddns-ctl-embedded",
-            "--test",
-            "embedded",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    target.join("debug/ddns-ctl-embedded")
+/// `ddns-ctl` with `zip` appended for arm64, alone in `dir/bin`.
+fn embedded_binary(zip: &Path, dir: &Path) -> PathBuf {
+    let out = dir.join("bin/ddns-ctl");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    Command::cargo_bin("ddns-ctl")
+        .unwrap()
+        .args(["embed", "--arch", "arm64", "--zip"])
+        .arg(zip)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    out
 }
 
 /// `binary` copied into a directory of its own, with nothing else there.
@@ -85,15 +61,30 @@ fn isolated(binary: &Path, dir: &Path, stack: &Stack<'_>) -> Command {
     cmd
 }
 
+/// `deploy --yes` with `binary`, no sources to build from: it fails,
+/// saying each of `said`, and creates nothing.
+fn refused(binary: &Path, dir: &Path, stack: &Stack<'_>, said: &[&str]) {
+    let out = isolated(binary, dir, stack)
+        .env("DDNS_CTL_SOURCES", dir)
+        .args(["deploy", "--yes"])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    for words in said {
+        assert!(stderr.contains(words), "no {words:?} in: {stderr}");
+    }
+    common::assert_nothing_exists(stack);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_binary_with_its_package_deploys_it_with_nothing_else() {
-    let (zip, bytes) = test_package();
+    let packages = tempfile::tempdir().unwrap();
+    let (zip, bytes) = test_package(packages.path());
     let sha = common::code_sha256(&bytes);
-    let built = embedded_binary(&zip);
     let moto = Moto::dedicated();
     let stack = Stack::new(&moto);
     let dir = tempfile::tempdir().unwrap();
-    let binary = alone(&built, dir.path());
+    let binary = embedded_binary(&zip, dir.path());
 
     let version = isolated(&binary, dir.path(), &stack).arg("--version").output().unwrap();
     let version = String::from_utf8_lossy(&version.stdout);
@@ -123,11 +114,7 @@ async fn a_binary_with_its_package_deploys_it_with_nothing_else() {
         .stdout(predicate::str::contains("is up to date"));
     let again = moto.recorded();
     assert!(!again.is_empty(), "the second deploy's recording is empty");
-    let writes: Vec<String> = again
-        .iter()
-        .filter(|c| c.is_mutating())
-        .map(ToString::to_string)
-        .collect();
+    let writes = common::writes(&again);
     assert!(writes.is_empty(), "the second deploy wrote: {writes:#?}");
 
     // There is no x86_64 package, and no sources from here: that deploy
@@ -153,15 +140,49 @@ fn a_binary_without_a_package_or_sources_names_both_ways_out() {
         .stdout(predicate::str::contains("no embedded handler"));
     // The checkout this binary was built from is still on this machine, at
     // the path compiled into it; DDNS_CTL_SOURCES points the look elsewhere.
+    refused(
+        &binary,
+        dir.path(),
+        &stack,
+        &[
+            "carries no handler package for arm64",
+            "release binary",
+            "--handler-zip",
+        ],
+    );
+}
+
+#[test]
+fn a_damaged_package_is_refused_and_nothing_is_deployed() {
+    let moto = ddns_testkit::moto();
+    let stack = Stack::new(moto);
+    let dir = tempfile::tempdir().unwrap();
+    let packages = tempfile::tempdir().unwrap();
+    let (zip, package) = test_package(packages.path());
+    let binary = embedded_binary(&zip, dir.path());
+    // Flip a byte inside the appended zip: the package starts where the
+    // plain binary ends.
+    let plain = std::fs::metadata(assert_cmd::cargo::cargo_bin("ddns-ctl"))
+        .unwrap()
+        .len();
+    let mut bytes = std::fs::read(&binary).unwrap();
+    let at = usize::try_from(plain).unwrap() + package.len() / 2;
+    bytes[at] ^= 0x20;
+    std::fs::write(&binary, &bytes).unwrap();
+
+    refused(
+        &binary,
+        dir.path(),
+        &stack,
+        &[
+            "handler packages appended to",
+            "are damaged",
+            "arm64 package's CodeSha256",
+        ],
+    );
     isolated(&binary, dir.path(), &stack)
-        .env("DDNS_CTL_SOURCES", dir.path())
-        .args(["deploy", "--yes"])
+        .arg("--version")
         .assert()
-        .code(1)
-        .stderr(
-            predicate::str::contains("carries no handler package for arm64")
-                .and(predicate::str::contains("release binary"))
-                .and(predicate::str::contains("--handler-zip")),
-        );
-    common::assert_nothing_exists(&stack);
+        .success()
+        .stdout(predicate::str::contains("are damaged"));
 }

@@ -118,8 +118,10 @@ pub fn code(args: &DeployArgs) -> anyhow::Result<Code> {
     if let Some(path) = &args.handler_zip {
         return Ok(Code::zip(package::read_zip(path)?));
     }
-    if let Some(zip) = embedded::package(args.arch).filter(|_| !args.build_handler) {
-        return Ok(Code::zip(zip.to_vec()));
+    if !args.build_handler
+        && let Some(zip) = embedded::package(args.arch)?
+    {
+        return Ok(Code::zip(zip));
     }
     if !args.dry_run {
         package::sources(args.sources.as_deref(), args.arch)?;

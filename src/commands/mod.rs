@@ -5,6 +5,7 @@ pub mod client_config;
 pub mod config;
 pub mod deploy;
 pub mod docs;
+pub mod embed;
 pub mod host;
 pub mod serve;
 pub mod setup;
@@ -68,6 +69,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Setup(args) => setup::run(&cli.global, args).await.map(done),
         Command::Completions { shell } => docs::completions(shell).map(done),
         Command::Man { out_dir } => docs::man(&out_dir).map(done),
+        Command::Embed(args) => embed::run(&args).map(done),
     }
 }
 
