@@ -84,8 +84,11 @@ pub struct ConfigStore {
     max_age: Duration,
     cached: RwLock<Option<Cached>>,
     // Serialises refreshes so that a burst of requests after expiry makes
-    // one S3 call, not one each.
-    refresh: tokio::sync::Mutex<()>,
+    // one S3 call, not one each. It holds when the config was last found
+    // missing after its retries (and whether S3 said so with a 403), so
+    // that the requests queued behind that load share its answer instead of
+    // each waiting out the retries again.
+    refresh: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
 
 impl std::fmt::Debug for ConfigStore {
@@ -107,7 +110,7 @@ impl ConfigStore {
             key: key.into(),
             max_age,
             cached: RwLock::new(None),
-            refresh: tokio::sync::Mutex::new(()),
+            refresh: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -131,9 +134,14 @@ impl ConfigStore {
         if let Some(config) = self.fresh() {
             return Ok(config);
         }
-        let _one_at_a_time = self.refresh.lock().await;
+        let mut missing = self.refresh.lock().await;
         if let Some(config) = self.fresh() {
             return Ok(config);
+        }
+        if let Some((at, denied)) = *missing
+            && at.elapsed() < self.max_age
+        {
+            return Err(self.missing(denied));
         }
         let mut result = self.revalidate().await;
         for delay in MISSING_RETRIES {
@@ -148,10 +156,22 @@ impl ConfigStore {
             tokio::time::sleep(delay).await;
             result = self.revalidate().await;
         }
+        *missing = match &result {
+            Err(LoadError::Missing { denied, .. }) => Some((Instant::now(), *denied)),
+            _ => None,
+        };
         if result.is_err() {
             self.store(None);
         }
         result
+    }
+
+    fn missing(&self, denied: bool) -> LoadError {
+        LoadError::Missing {
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            denied,
+        }
     }
 
     fn fresh(&self) -> Option<Arc<Config>> {
@@ -206,11 +226,7 @@ impl ConfigStore {
                 }
                 None => Err(self.read_error(&err)),
             },
-            Err(err) if is_missing(&err) => Err(LoadError::Missing {
-                bucket: self.bucket.clone(),
-                key: self.key.clone(),
-                denied: status(&err) == Some(403),
-            }),
+            Err(err) if is_missing(&err) => Err(self.missing(status(&err) == Some(403))),
             Err(err) => Err(self.read_error(&err)),
         }
     }
