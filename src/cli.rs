@@ -76,7 +76,8 @@ pub struct GlobalArgs {
         env = "DDNS_CTL_RETRY_SCALE",
         hide = true,
         default_value_t = 1.0,
-        value_name = "FACTOR"
+        value_name = "FACTOR",
+        value_parser = retry_scale
     )]
     pub retry_scale: f64,
 }
@@ -349,6 +350,15 @@ impl DeployArgs {
 }
 
 /// `--log-retention-days`: CloudWatch Logs accepts only these.
+/// A factor for the retry waits: finite and at most 10, so that no wait
+/// overflows a `Duration` (which would panic) and none can grow past hours.
+fn retry_scale(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(scale) if (0.0..=10.0).contains(&scale) => Ok(scale),
+        _ => Err(format!("{value} is not a factor from 0 to 10")),
+    }
+}
+
 fn log_retention_days(value: &str) -> Result<i32, String> {
     let days: i32 = value.parse().map_err(|_| format!("{value} is not a number of days"))?;
     if model::LOG_RETENTION_DAYS.contains(&days) {
@@ -632,6 +642,22 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_retry_scale_that_would_overflow_a_wait_is_refused() {
+        let parse = |value: &str| {
+            Cli::try_parse_from([
+                "ddns-ctl".to_owned(),
+                format!("--retry-scale={value}"),
+                "status".to_owned(),
+            ])
+        };
+        assert_eq!(parse("0.01").unwrap().global.retry_scale, 0.01);
+        for bad in ["1e300", "-1", "NaN", "inf", "x"] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains("is not a factor from 0 to 10"), "{bad}: {err}");
+        }
     }
 
     /// Every subcommand, nested ones too, found by walking clap's own tree,
