@@ -259,10 +259,10 @@ async fn import_export_history_and_restore() {
 
     // The blog post's client works against the imported host.
     let serve = Serve::start(&stack);
-    let client = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed_client.sh");
+    let client = ddns_testkit::repo_root().join("tests/fixtures/seed_client.sh");
     let out = Command::new("bash")
+        .arg(client)
         .args([
-            client,
             &imported,
             "SHARED_SECRET_ONE_LONG",
             &format!("{}/prod", serve.addr),

@@ -3,11 +3,10 @@
 //! its layer (the top-level module it belongs to) to NAME's.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 /// Layer → the layers it mentions.
 fn edges() -> BTreeMap<String, BTreeSet<String>> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = ddns_testkit::repo_root().join("src");
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut pending = vec![src.clone()];
     while let Some(dir) = pending.pop() {

@@ -75,7 +75,7 @@ impl Machine {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    ddns_testkit::repo_root()
 }
 
 #[test]

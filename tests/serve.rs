@@ -105,11 +105,12 @@ async fn the_blog_posts_client_works_unchanged() {
     let (fx, host) = fixture_with_host().await;
     fx.set_record(&host, "A", &["198.51.100.1"]).await;
     let serve = Serve::start(&fx, &[]);
-    let client = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed_client.sh");
+    let client = ddns_testkit::repo_root().join("tests/fixtures/seed_client.sh");
     let api = format!("{}/prod", serve.addr);
     let run = || {
         let out = Command::new("bash")
-            .args([client, &host, SECRET, &api, "http"])
+            .arg(&client)
+            .args([&host, SECRET, &api, "http"])
             .output()
             .unwrap();
         assert!(out.status.success());

@@ -62,7 +62,21 @@ pub fn moto_python() -> PathBuf {
 
 /// The launcher script in this repository.
 pub fn moto_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/moto_server.py")
+    repo_root().join("scripts/moto_server.py")
+}
+
+/// The checkout the tests run in. Cargo sets `CARGO_MANIFEST_DIR` when it
+/// runs a test, to the tested package's directory (the root, or
+/// `handler/`), and that is read first: the value compiled in names the
+/// checkout that built this crate, and cargo reuses a build from another
+/// clone that shares `CARGO_TARGET_DIR` (its fingerprints are relative to
+/// the workspace), so a compiled-in path can name a clone that is gone.
+pub fn repo_root() -> PathBuf {
+    let marker = "scripts/moto_server.py";
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .and_then(|dir| dir.ancestors().find(|d| d.join(marker).is_file()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/..")))
 }
 
 /// A free loopback port (free when asked; good enough for tests).
