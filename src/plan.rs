@@ -74,6 +74,8 @@ pub enum Change {
     Code {
         /// Base64 SHA-256 of the new zip.
         sha256: Option<String>,
+        /// Whether the new zip is the package this binary carries.
+        embedded: bool,
     },
     /// The function's architecture (changed together with its code).
     Architecture {
@@ -131,8 +133,18 @@ impl fmt::Display for Change {
             Self::Versioning => f.write_str("versioning"),
             Self::BucketPolicy => f.write_str("TLS-only policy"),
             Self::InitialConfig => f.write_str("initial config"),
-            Self::Code { sha256: Some(sha) } => write!(f, "code {sha}"),
-            Self::Code { sha256: None } => f.write_str("code: will be rebuilt and compared"),
+            Self::Code {
+                sha256: Some(sha),
+                embedded: true,
+            } => write!(
+                f,
+                "function code differs from this ddns-ctl's: becomes CodeSha256 {sha}"
+            ),
+            Self::Code {
+                sha256: Some(sha),
+                embedded: false,
+            } => write!(f, "code {sha}"),
+            Self::Code { sha256: None, .. } => f.write_str("code: will be rebuilt and compared"),
             Self::Architecture { arch } => write!(f, "architecture {arch}"),
             Self::Configuration { settings } => f.write_str(&settings.join(", ")),
             Self::Env => f.write_str("environment"),

@@ -61,6 +61,17 @@ fn isolated(binary: &Path, dir: &Path, stack: &Stack<'_>) -> Command {
     cmd
 }
 
+/// `status --output json` with `binary`, and its exit code.
+fn isolated_status(binary: &Path, dir: &Path, stack: &Stack<'_>) -> (Option<i32>, serde_json::Value) {
+    let out = isolated(binary, dir, stack)
+        .args(["--output", "json", "status"])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code(), report)
+}
+
 /// `deploy --yes` with `binary`, no sources to build from: it fails,
 /// saying each of `said`, and creates nothing.
 fn refused(binary: &Path, dir: &Path, stack: &Stack<'_>, said: &[&str]) {
@@ -116,6 +127,53 @@ async fn a_binary_with_its_package_deploys_it_with_nothing_else() {
     assert!(!again.is_empty(), "the second deploy's recording is empty");
     let writes = common::writes(&again);
     assert!(writes.is_empty(), "the second deploy wrote: {writes:#?}");
+
+    let (code, report) = isolated_status(&binary, dir.path(), &stack);
+    assert_eq!((code, &report["code"]), (Some(0), &"matches".into()), "{report:#}");
+
+    // Someone uploads other code by hand: status names it, deploy puts
+    // this binary's package back, and nothing else.
+    let other = std::fs::read(common::package(packages.path(), 0o700)).unwrap();
+    aws.lambda
+        .update_function_code()
+        .function_name(stack.function())
+        .zip_file(aws_sdk_lambda::primitives::Blob::new(other))
+        .send()
+        .await
+        .unwrap();
+    let (code, report) = isolated_status(&binary, dir.path(), &stack);
+    assert_eq!((code, &report["code"]), (Some(1), &"differs".into()), "{report:#}");
+    assert_eq!(common::state(&report, "function"), "drifted", "{report:#}");
+    isolated(&binary, dir.path(), &stack)
+        .arg("status")
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "drifted  Lambda function {} (function code differs from this ddns-ctl's: becomes CodeSha256 {sha})",
+            stack.function()
+        )));
+    // A binary that carries no package cannot tell, and says so.
+    stack
+        .cli()
+        .arg("status")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("code     not compared"));
+
+    moto.start_recording();
+    isolated(&binary, dir.path(), &stack)
+        .args(["deploy", "--yes"])
+        .assert()
+        .success();
+    assert_eq!(
+        common::writes(&moto.recorded()),
+        [format!("PUT /2015-03-31/functions/{}/code", stack.function())],
+        "the repair uploads the code and nothing else"
+    );
+    let function = aws.function(&stack).await.expect("the function exists");
+    assert_eq!(function.configuration().unwrap().code_sha256(), Some(sha.as_str()));
+    let (code, report) = isolated_status(&binary, dir.path(), &stack);
+    assert_eq!((code, &report["code"]), (Some(0), &"matches".into()), "{report:#}");
 
     // There is no x86_64 package, and no sources from here: that deploy
     // must say so, not build.

@@ -48,6 +48,9 @@ pub enum Code {
         bytes: Vec<u8>,
         /// Base64 of its SHA-256, as Lambda reports `CodeSha256`.
         sha256: String,
+        /// Whether it is the package this binary carries, so that a
+        /// difference reads as "not this ddns-ctl's code".
+        embedded: bool,
     },
     /// Not built yet: deploy builds it when the plan needs it and compares.
     Unbuilt,
@@ -59,7 +62,21 @@ impl Code {
     /// A zip and its CodeSha256.
     pub fn zip(bytes: Vec<u8>) -> Self {
         let sha256 = code_sha256(&bytes);
-        Self::Zip { bytes, sha256 }
+        Self::Zip {
+            bytes,
+            sha256,
+            embedded: false,
+        }
+    }
+
+    /// The package this binary carries (`embedded`), and its CodeSha256.
+    pub fn embedded(bytes: Vec<u8>) -> Self {
+        let sha256 = code_sha256(&bytes);
+        Self::Zip {
+            bytes,
+            sha256,
+            embedded: true,
+        }
     }
 }
 
@@ -219,10 +236,14 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     };
     let mut changes = Vec::new();
     match &desired.code {
-        Code::Zip { sha256, .. } if *sha256 != observed.code_sha256 => changes.push(Change::Code {
+        Code::Zip { sha256, embedded, .. } if *sha256 != observed.code_sha256 => changes.push(Change::Code {
             sha256: Some(sha256.clone()),
+            embedded: *embedded,
         }),
-        Code::Unbuilt => changes.push(Change::Code { sha256: None }),
+        Code::Unbuilt => changes.push(Change::Code {
+            sha256: None,
+            embedded: false,
+        }),
         Code::Zip { .. } | Code::Ignored => {}
     }
     if observed.arch != Some(desired.arch) {
@@ -619,7 +640,8 @@ mod tests {
             plan(Some(&drifted), &desired),
             Action::Update(vec![
                 Change::Code {
-                    sha256: Some(sha256.clone())
+                    sha256: Some(sha256.clone()),
+                    embedded: false,
                 },
                 Change::Architecture { arch: Arch::Arm64 },
                 Change::Configuration {
@@ -633,7 +655,10 @@ mod tests {
         };
         assert_eq!(
             plan(Some(&observed), &unbuilt),
-            Action::Update(vec![Change::Code { sha256: None }])
+            Action::Update(vec![Change::Code {
+                sha256: None,
+                embedded: false
+            }])
         );
         assert!(needs_code(&plan(Some(&observed), &unbuilt)));
         let ignored = Desired {

@@ -121,7 +121,7 @@ pub fn code(args: &DeployArgs) -> anyhow::Result<Code> {
     if !args.build_handler
         && let Some(zip) = embedded::package(args.arch)?
     {
-        return Ok(Code::zip(zip));
+        return Ok(Code::embedded(zip));
     }
     if !args.dry_run {
         package::sources(args.sources.as_deref(), args.arch)?;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Exit, Session, render};
 use crate::aws::function::Code;
 use crate::cli::GlobalArgs;
+use crate::embedded;
 use crate::model::{Names, Settings};
 use crate::plan::{Action, Change, Kind};
 use crate::stack::{self, Desired};
@@ -56,8 +57,24 @@ pub struct Status {
     /// Zones with too many hosts to name each in the role's policy, where
     /// the function may change records that match a pattern instead.
     pub patterned_zones: Vec<String>,
+    /// Whether the function runs the package this binary would deploy:
+    /// `matches`, `differs`, or `not-compared` (this binary carries no
+    /// package for the function's architecture, or there is no function).
+    pub code: CodeCheck,
     /// Each resource.
     pub resources: Vec<Resource>,
+}
+
+/// How the deployed code compares with the package this binary carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CodeCheck {
+    /// The function's CodeSha256 is the embedded package's.
+    Matches,
+    /// It is not: `deploy` uploads this binary's package.
+    Differs,
+    /// Nothing to compare with.
+    NotCompared,
 }
 
 impl fmt::Display for Status {
@@ -78,6 +95,12 @@ impl fmt::Display for Status {
             None => "",
         };
         writeln!(f, "  endpoint {}{reach}", self.endpoint.as_deref().unwrap_or("(none)"))?;
+        if self.code == CodeCheck::NotCompared {
+            writeln!(
+                f,
+                "  code     not compared: this ddns-ctl carries no handler package for the function"
+            )?;
+        }
         writeln!(f, "  hosts    {}", self.hosts)?;
         for problem in &self.config_problems {
             writeln!(f, "  config   {problem}")?;
@@ -105,8 +128,9 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let defaults = Settings::default();
     let observed = stack::observe(&session.clients, names, &defaults).await?;
     // Status cannot know the deploy flags, so it checks what deploy always
-    // sets: it compares settings, never code, and takes the architecture,
-    // throttling and retention from what exists.
+    // sets, and takes the architecture, throttling and retention from what
+    // exists. Code is compared only with the package this binary carries:
+    // a build from sources would take minutes, and a zip is a deploy flag.
     let stage = observed.stage.as_ref();
     let settings = Settings {
         arch: observed.function.as_ref().and_then(|f| f.arch).unwrap_or(defaults.arch),
@@ -119,7 +143,13 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
             .unwrap_or(defaults.log_retention_days),
         ..defaults
     };
-    let desired = Desired::new(names, &settings, &observed, Code::Ignored);
+    let package = match observed.function {
+        Some(_) => embedded::package(settings.arch)?,
+        None => None,
+    };
+    let compared = package.is_some();
+    let code = package.map_or(Code::Ignored, Code::embedded);
+    let desired = Desired::new(names, &settings, &observed, code);
     let plan = stack::plan(names, &observed, &desired);
     let mut status = report(
         names,
@@ -131,6 +161,14 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
         .api
         .as_ref()
         .map(|api| if api.dualstack { "dualstack" } else { "ipv4" });
+    let differs = plan
+        .action(Kind::Function)
+        .is_some_and(|a| a.changes().iter().any(|c| matches!(c, Change::Code { .. })));
+    status.code = match (compared, differs) {
+        (false, _) => CodeCheck::NotCompared,
+        (true, false) => CodeCheck::Matches,
+        (true, true) => CodeCheck::Differs,
+    };
     status.config_problems = observed.zones.problems.clone();
     status.patterned_zones = desired.role.patterned_zones.clone();
     status.healthy &= status.config_problems.is_empty();
@@ -169,6 +207,7 @@ fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hos
         hosts,
         config_problems: vec![],
         patterned_zones: vec![],
+        code: CodeCheck::NotCompared,
         resources,
     }
 }

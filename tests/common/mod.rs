@@ -285,14 +285,24 @@ impl Aws {
 }
 
 /// The mutating calls of a recording: the action of a query or JSON call,
-/// else `METHOD PATH` with API Gateway paths after `/restapis/`.
+/// else `METHOD PATH` with API Gateway paths after `/restapis/`, and other
+/// paths whole (without the host).
 pub fn writes(calls: &[ddns_testkit::RecordedCall]) -> Vec<String> {
     calls
         .iter()
         .filter(|c| c.is_mutating())
         .map(|c| match &c.action {
             Some(action) => action.clone(),
-            None => format!("{} {}", c.method, c.url.split_once("/restapis/").map_or("", |(_, p)| p)),
+            None => {
+                let path = match c.url.split_once("/restapis/") {
+                    Some((_, path)) => path,
+                    None => c
+                        .url
+                        .split_once("://")
+                        .map_or(c.url.as_str(), |(_, rest)| rest.find('/').map_or("/", |at| &rest[at..])),
+                };
+                format!("{} {path}", c.method)
+            }
         })
         .collect()
 }
