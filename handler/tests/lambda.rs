@@ -1,10 +1,17 @@
 //! The Lambda entry point, run as Lambda runs it: the real `bootstrap`
 //! binary polls a Runtime API (served here) for API Gateway REST proxy events
 //! shaped as AWS documents them, and its answers are checked.
+//!
+//! By default the `bootstrap` is the one cargo built for this machine.
+//! `DDNS_BOOTSTRAP` names another, and `DDNS_BOOTSTRAP_RUNNER` a program to
+//! run it with: `bench/lambda_arm64.sh` runs these same tests on the arm64
+//! `bootstrap` from the release zip under `qemu-aarch64-static`. Each run
+//! prints the process's peak RSS.
 
 mod support;
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -81,7 +88,7 @@ impl Function {
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await });
 
-        let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        let process = bootstrap()
             .envs(fx.moto.env())
             .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
             .env("AWS_LAMBDA_FUNCTION_NAME", "ddns")
@@ -119,8 +126,15 @@ impl Function {
         value
     }
 
-    /// Stops the function and returns everything it logged.
+    /// Stops the function and returns everything it logged, after printing
+    /// its peak RSS (the kernel's high-water mark, read just before the
+    /// kill; under qemu it includes the emulator's own memory).
     async fn logs(mut self) -> String {
+        let pid = self.process.id().expect("bootstrap is running");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        if let Some(peak) = status.lines().find(|l| l.starts_with("VmHWM:")) {
+            eprintln!("bootstrap peak RSS: {}", peak.trim_start_matches("VmHWM:").trim());
+        }
         self.process.start_kill().unwrap();
         let output = self.process.wait_with_output().await.unwrap();
         format!(
@@ -128,6 +142,21 @@ impl Function {
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
         )
+    }
+}
+
+/// The `bootstrap` to run: `DDNS_BOOTSTRAP`, else cargo's; through
+/// `DDNS_BOOTSTRAP_RUNNER` when that is set.
+fn bootstrap() -> tokio::process::Command {
+    let binary = std::env::var_os("DDNS_BOOTSTRAP")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")), PathBuf::from);
+    match std::env::var_os("DDNS_BOOTSTRAP_RUNNER").filter(|r| !r.is_empty()) {
+        Some(runner) => {
+            let mut command = tokio::process::Command::new(runner);
+            command.arg(binary);
+            command
+        }
+        None => tokio::process::Command::new(binary),
     }
 }
 
