@@ -210,6 +210,31 @@ pub enum Command {
     ///   ddns-ctl embed --arch arm64 --zip arm64.zip --arch x86_64 --zip x86_64.zip --out dist/ddns-ctl
     #[command(hide = true, verbatim_doc_comment)]
     Embed(EmbedArgs),
+
+    /// Build the handler package for an architecture from the sources and
+    /// write the zip, exactly as `deploy --build-handler` would upload it
+    /// (scripts/dist.sh embeds these).
+    ///
+    /// Example: ddns-ctl package --arch arm64 --out dist/handler-arm64.zip
+    #[command(hide = true)]
+    Package(PackageArgs),
+}
+
+/// `ddns-ctl package`.
+#[derive(Debug, Args)]
+pub struct PackageArgs {
+    /// The function's architecture.
+    #[arg(long, value_name = "ARCH")]
+    pub arch: Arch,
+
+    /// Where the handler's sources are (default: the checkout this binary
+    /// was built from).
+    #[arg(long, value_name = "DIR")]
+    pub sources: Option<PathBuf>,
+
+    /// Where to write the zip.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 /// `ddns-ctl embed`: each `--arch` goes with the `--zip` in the same place.

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod docs;
 pub mod embed;
 pub mod host;
+pub mod package;
 pub mod serve;
 pub mod setup;
 pub mod status;
@@ -70,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Completions { shell } => docs::completions(shell).map(done),
         Command::Man { out_dir } => docs::man(&out_dir).map(done),
         Command::Embed(args) => embed::run(&args).map(done),
+        Command::Package(args) => package::run(&args).map(done),
     }
 }
 
