@@ -1,8 +1,15 @@
 """Benchmark of `ddns-ctl deploy`, a no-op redeploy and `teardown` against
-moto: AWS calls (reads and writes, from moto's recorder) and wall time, with a
-prebuilt handler zip so the handler build is not part of the figures.
+moto: AWS calls (reads and writes, from moto's recorder) and wall time.
 
-usage: deploy.py --binary RELEASE_DDNS_CTL --zip BOOTSTRAP_ZIP [--python PY]
+Where the code comes from (--code):
+  zip       --handler-zip ZIP, so no build is part of the figures (default)
+  embedded  the package BINARY carries (a scripts/dist.sh binary)
+  build     --build-handler: BINARY builds the handler from its checkout with
+            cargo-lambda, as a build from source does; the cache is warm
+            after the first run, so the median is a no-change build
+
+usage: deploy.py --binary DDNS_CTL [--code zip --zip ZIP | --code embedded | --code build]
+                 [--runs N] [--python PY]
 """
 
 import argparse
@@ -52,17 +59,21 @@ def run(moto, binary, args, stack):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--binary", required=True)
-    parser.add_argument("--zip", required=True)
+    parser.add_argument("--zip")
+    parser.add_argument("--code", choices=["zip", "embedded", "build"], default="zip")
     parser.add_argument("--python", default=sys.executable)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    if args.code == "zip" and not args.zip:
+        parser.error("--code zip needs --zip")
+    code = {"zip": ["--handler-zip", args.zip or ""], "embedded": [], "build": ["--build-handler"]}[args.code]
 
     moto = Moto(args.python)
     results = {"fresh": [], "noop": [], "dry_run_unbuilt": [], "teardown": []}
     try:
         for i in range(args.runs):
             stack = f"bench{i}"
-            deploy = ["deploy", "--yes", "--handler-zip", args.zip]
+            deploy = ["deploy", "--yes"] + code
             results["fresh"].append(run(moto, args.binary, deploy, stack))
             results["noop"].append(run(moto, args.binary, deploy, stack))
             # No --handler-zip: the plan says the code will be rebuilt and
@@ -77,8 +88,11 @@ def main():
             "reads": runs[0]["reads"],
             "writes": runs[0]["writes"],
             "median_ms": statistics.median(r["ms"] for r in runs),
+            "first_ms": runs[0]["ms"],
         }
-    summary["zip_bytes"] = os.path.getsize(args.zip)
+    summary["code"] = args.code
+    if args.zip:
+        summary["zip_bytes"] = os.path.getsize(args.zip)
     print(json.dumps(summary, indent=2))
 
 
