@@ -63,13 +63,7 @@ fn isolated(binary: &Path, dir: &Path, stack: &Stack<'_>) -> Command {
 
 /// `status --output json` with `binary`, and its exit code.
 fn isolated_status(binary: &Path, dir: &Path, stack: &Stack<'_>) -> (Option<i32>, serde_json::Value) {
-    let out = isolated(binary, dir, stack)
-        .args(["--output", "json", "status"])
-        .output()
-        .unwrap();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), report)
+    common::status_with(isolated(binary, dir, stack))
 }
 
 /// `deploy --yes` with `binary`, no sources to build from: it fails,

@@ -608,7 +608,13 @@ pub async fn record(aws: &Aws, zone_id: &str, name: &str, kind: &str) -> Vec<Str
 
 /// The stack's `status --output json`, with its exit code.
 pub fn status(stack: &Stack<'_>) -> (Option<i32>, Value) {
-    let out = stack.cli().args(["--output", "json", "status"]).output().unwrap();
+    status_with(stack.cli())
+}
+
+/// `status --output json` run by `cli` (a `ddns-ctl` command with its
+/// stack and environment set), with its exit code.
+pub fn status_with(mut cli: Command) -> (Option<i32>, Value) {
+    let out = cli.args(["--output", "json", "status"]).output().unwrap();
     let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
         panic!(
             "status printed no JSON ({err}): {}",
