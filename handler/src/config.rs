@@ -35,6 +35,14 @@ const MAX_TTL: i64 = i32::MAX as i64;
 /// ids are up to 32 upper-case letters and digits.
 const MAX_ZONE_ID_LEN: usize = 32;
 
+/// The shortest silence a host alarm may wait for: metric filters deliver
+/// their counts a minute or more late, so less would alarm on a host that
+/// is fine.
+pub const MIN_ALERT_AFTER_SECS: u64 = 300;
+/// The longest: CloudWatch evaluates an alarm over at most seven days
+/// (Period × EvaluationPeriods ≤ 604,800 s).
+pub const MAX_ALERT_AFTER_SECS: u64 = 604_800;
+
 /// Why a config object cannot be used.
 ///
 /// No message quotes a value from the config: a secret in the wrong field or
@@ -169,6 +177,15 @@ pub struct HostConfig {
     /// or to let one login update several hosts that share a secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
+    /// Publish a message to the stack's alert topic whenever the function
+    /// changes this host's records (`host add/set --notify-on-change`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notify_on_change: bool,
+    /// Alarm when the host has made no accepted request for this many
+    /// seconds (`host add/set --alert-after`). The function never reads it:
+    /// the alarm and its metric filter are made by ddns-ctl.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert_after_secs: Option<u64>,
     /// Fields this version does not know, kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -200,6 +217,13 @@ impl HostConfig {
         if zone.len() > MAX_ZONE_ID_LEN || !zone.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) {
             return Err(format!(
                 "route_53_zone_id is not a hosted zone id (up to {MAX_ZONE_ID_LEN} upper-case letters and digits, optionally after /hostedzone/)"
+            ));
+        }
+        if let Some(secs) = self.alert_after_secs
+            && (!(MIN_ALERT_AFTER_SECS..=MAX_ALERT_AFTER_SECS).contains(&secs) || secs % 60 != 0)
+        {
+            return Err(format!(
+                "alert_after_secs must be whole minutes from {MIN_ALERT_AFTER_SECS} to {MAX_ALERT_AFTER_SECS} (5 minutes to 7 days)"
             ));
         }
         if !(0..=MAX_TTL).contains(&self.route_53_record_ttl) {
@@ -661,6 +685,29 @@ mod tests {
             );
             let err = Config::from_slice(text.as_bytes()).unwrap_err().to_string();
             assert!(err.contains("not a valid hostname"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn alert_settings_are_read_and_their_bounds_kept() {
+        let with = |extra: &str| entry_with(&format!(r#""route_53_zone_id":"Z1",{LONG}{extra}"#));
+        let config =
+            Config::from_slice(with(r#","notify_on_change":true,"alert_after_secs":1800"#).as_bytes()).unwrap();
+        let host = config.host("h.example.com").unwrap().config;
+        assert!(host.notify_on_change);
+        assert_eq!(host.alert_after_secs, Some(1800));
+        // Off and unset are not written, so a seed config round-trips as it was.
+        let plain = Config::from_slice(with("").as_bytes()).unwrap();
+        assert!(!plain.to_json_pretty().contains("notify_on_change"));
+        assert!(!plain.to_json_pretty().contains("alert_after_secs"));
+        for bad in [0, 299, 301, 604_860, 700_000] {
+            let err = Config::from_slice(with(&format!(r#","alert_after_secs":{bad}"#)).as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("alert_after_secs must be whole minutes"), "{bad}: {err}");
+        }
+        for good in [300, 3600, 604_800] {
+            assert!(Config::from_slice(with(&format!(r#","alert_after_secs":{good}"#)).as_bytes()).is_ok());
         }
     }
 

@@ -125,6 +125,8 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         shared_secret: Secret::new(secret.clone()),
         allow_private_addresses: args.allow_private_addresses,
         username: None,
+        notify_on_change: false,
+        alert_after_secs: None,
         extra: Map::new(),
     };
     Config::check(host.as_str(), &entry)?;
