@@ -78,6 +78,10 @@ pub mod env {
     pub const KEY: &str = "DDNS_CONFIG_KEY";
     /// Seconds a cached config is trusted; 5 if unset.
     pub const MAX_AGE: &str = "DDNS_CONFIG_MAX_AGE_SECS";
+    /// The stack's alert topic (`ddns-ctl alerts enable`): where a change to
+    /// a host with `notify_on_change` is published. Unset while alerts are
+    /// off.
+    pub const ALERT_TOPIC: &str = "DDNS_ALERT_TOPIC_ARN";
 }
 
 /// Why the service could not be set up.
