@@ -44,12 +44,22 @@ unchanged. Arguments are moto_server's (-H HOST -p PORT).
    are so sorted, and nextToken marks the last event's place in that order, so
    pages neither repeat nor skip events.
 
+8. moto's Logs Insights knows `fields`, `sort` (by @timestamp only) and
+   `limit`, silently skips every other command (a `filter` or `stats` is
+   dropped, so every event is returned), shows @timestamp in milliseconds and
+   answers Complete at once. Here `filter`, `stats`, `fields`, `display`,
+   `sort` and `limit` run in order over JSON fields flattened with dots, an
+   unknown command is MalformedQueryException, the first GetQueryResults of a
+   query answers Running (so a client must poll, as on AWS), later ones
+   Complete with statistics, and an unknown queryId is
+   ResourceNotFoundException.
 """
 
 import inspect
 import json
 import re
 import sys
+from datetime import datetime, timezone
 from functools import lru_cache
 
 import moto.apigateway.models as apigateway_models
@@ -136,12 +146,18 @@ apigateway_models.RestAPI.__init__ = rest_api_init
 apigateway_models.RestAPI.apply_patch_operations = rest_api_patch
 
 
-# CloudWatch Logs: filter patterns (6), FilterLogEvents order and pages (7). Each raises a moto error, so the client sees what AWS
+# CloudWatch Logs: filter patterns (6), FilterLogEvents order and pages (7),
+# Logs Insights (8). Each raises a moto error, so the client sees what AWS
 # would answer.
 
 
 def invalid_pattern(why):
     return logs_exceptions.InvalidParameterException(f"Invalid filter pattern: {why}")
+
+
+class MalformedQueryException(logs_exceptions.LogsClientError):
+    def __init__(self, msg):
+        super().__init__("MalformedQueryException", msg)
 
 
 def wildcard_regex(text):
@@ -415,6 +431,441 @@ if [p for p in inspect.signature(logs_models.LogGroup.filter_log_events).paramet
     sys.exit("scripts/moto_server.py: moto's LogGroup.filter_log_events changed; review the FilterLogEvents fix")
 logs_models.LogGroup.filter_log_events = filter_log_events
 
+
+class Ts(int):
+    """A time in epoch milliseconds that Logs Insights shows as a date."""
+
+    def __str__(self):
+        when = datetime.fromtimestamp(int(self) / 1000, tz=timezone.utc)
+        return when.strftime("%Y-%m-%d %H:%M:%S.") + f"{int(self) % 1000:03d}"
+
+
+def flatten(prefix, node, out):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            flatten(f"{prefix}{key}.", value, out)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            flatten(f"{prefix}{index}.", value, out)
+    elif node is not None:
+        out[prefix[:-1]] = node
+
+
+def record_of(event, stream, group):
+    record = {}
+    try:
+        doc = json.loads(event.message)
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        flatten("", doc, record)
+    record.update({
+        "@timestamp": Ts(event.timestamp),
+        "@ingestionTime": Ts(event.ingestion_time),
+        "@message": event.message,
+        "@logStream": stream.log_stream_name,
+        "@log": f"{group.account_id}:{group.name}",
+        "@ptr": str(event.event_id),
+    })
+    return record
+
+
+def show(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+TOKEN = re.compile(
+    r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<re>/(?:[^/\\]|\\.)*/)|`(?P<tick>[^`]*)`"""
+    r"""|(?P<num>-?\d+(?:\.\d+)?)(?![\w.])|(?P<op>!=|<=|>=|=~|[=<>()\[\],|*])|(?P<name>[@A-Za-z_][@\w.]*))"""
+)
+COMMANDS = ("fields", "display", "filter", "stats", "sort", "limit")
+AGGREGATES = ("count", "sum", "min", "max", "avg", "latest", "earliest")
+
+
+def tokenize(query):
+    tokens, pos = [], 0
+    while query[pos:].strip():
+        m = TOKEN.match(query, pos)
+        if not m:
+            raise MalformedQueryException(f"unexpected character at {query[pos:].strip()[:20]!r}")
+        kind = m.lastgroup
+        text = m.group(kind)
+        if kind == "str":
+            text = re.sub(r"\\(.)", r"\1", text[1:-1])
+        elif kind == "re":
+            text = text[1:-1]
+        elif kind == "tick":
+            kind = "name"
+        tokens.append((kind, text))
+        pos = m.end()
+    return tokens
+
+
+class Query:
+    """A Logs Insights query: commands separated by |, run in order."""
+
+    def __init__(self, query):
+        tokens, self.commands = tokenize(query), []
+        while tokens:
+            cut = next((i for i, t in enumerate(tokens) if t == ("op", "|")), len(tokens))
+            self.toks, self.at = tokens[:cut], 0
+            tokens = tokens[cut + 1 :]
+            head = self.next()
+            if head[0] != "name" or head[1].lower() not in COMMANDS:
+                raise MalformedQueryException(f"unknown or unsupported command {head[1]!r}")
+            self.commands.append(getattr(self, "parse_" + head[1].lower())())
+            if self.at < len(self.toks):
+                raise MalformedQueryException(f"unexpected {self.toks[self.at][1]!r} in {head[1]}")
+        if not self.commands:
+            raise MalformedQueryException("the query is empty")
+
+    def peek(self):
+        return self.toks[self.at] if self.at < len(self.toks) else (None, None)
+
+    def next(self):
+        tok = self.peek()
+        if tok[0] is None:
+            raise MalformedQueryException("the query ends too soon")
+        self.at += 1
+        return tok
+
+    def word(self, *words):
+        tok = self.peek()
+        if tok[0] == "name" and tok[1].lower() in words:
+            self.at += 1
+            return tok[1].lower()
+        return None
+
+    def expect(self, text):
+        if self.next() != ("op", text):
+            raise MalformedQueryException(f"expected {text!r}")
+
+    def field(self):
+        kind, text = self.next()
+        if kind != "name":
+            raise MalformedQueryException(f"expected a field name, not {text!r}")
+        return text
+
+    def alias(self, default):
+        return self.field() if self.word("as") else default
+
+    def listed(self, item):
+        items = [item()]
+        while self.peek() == ("op", ","):
+            self.at += 1
+            items.append(item())
+        return items
+
+    def parse_fields(self):
+        return ("fields", self.listed(lambda: (lambda f: (f, self.alias(f)))(self.field())))
+
+    def parse_display(self):
+        return ("display", self.listed(self.field))
+
+    def parse_limit(self):
+        kind, text = self.next()
+        if kind != "num" or not text.isdigit() or not 0 < int(text) <= 10000:
+            raise MalformedQueryException("limit takes a whole number from 1 to 10000")
+        return ("limit", int(text))
+
+    def parse_sort(self):
+        return ("sort", self.listed(lambda: (self.field(), self.word("asc", "desc") or "desc")))
+
+    def parse_stats(self):
+        def aggregate():
+            fn = self.field().lower()
+            if fn not in AGGREGATES:
+                raise MalformedQueryException(f"unsupported stats function {fn!r}")
+            self.expect("(")
+            arg = "*" if self.peek() == ("op", "*") and self.next() else self.field()
+            self.expect(")")
+            if arg == "*" and fn != "count":
+                raise MalformedQueryException(f"{fn}(*) is not a function")
+            return fn, arg, self.alias(f"{fn}({arg})")
+
+        aggs = self.listed(aggregate)
+        groups = self.listed(lambda: (lambda f: (f, self.alias(f)))(self.field())) if self.word("by") else []
+        return ("stats", aggs, groups)
+
+    def parse_filter(self):
+        return ("filter", self.either())
+
+    def either(self):
+        return joined(self.both, lambda: self.word("or"), "or")
+
+    def both(self):
+        return joined(self.negation, lambda: self.word("and"), "and")
+
+    def negation(self):
+        if self.word("not"):
+            return ("not", self.negation())
+        if self.peek() == ("op", "("):
+            self.at += 1
+            tree = self.either()
+            self.expect(")")
+            return tree
+        return self.condition()
+
+    def operand(self):
+        kind, text = self.next()
+        if kind == "str":
+            return ("lit", text)
+        if kind == "num":
+            return ("lit", float(text) if "." in text else int(text))
+        if kind == "name" and self.peek() == ("op", "("):
+            fn = text.lower()
+            if fn not in ("ispresent", "isempty", "isblank"):
+                raise MalformedQueryException(f"unsupported function {text!r}")
+            self.at += 1
+            arg = self.field()
+            self.expect(")")
+            return ("fn", fn, arg)
+        if kind == "name":
+            return ("field", text)
+        raise MalformedQueryException(f"unexpected {text!r}")
+
+    def literal(self):
+        operand = self.operand()
+        if operand[0] != "lit":
+            raise MalformedQueryException("in [...] takes strings and numbers")
+        return operand[1]
+
+    def condition(self):
+        left = self.operand()
+        negated = bool(self.word("not"))
+        if self.word("like") or (self.peek() == ("op", "=~") and self.next()):
+            kind, text = self.next()
+            if kind == "str":
+                pattern = re.compile(re.escape(text))
+            elif kind == "re":
+                flags = re.I if "(?i)" in text else 0
+                try:
+                    pattern = re.compile(text.replace("(?i)", ""), flags)
+                except re.error as err:
+                    raise MalformedQueryException(f"bad regular expression /{text}/: {err}")
+            else:
+                raise MalformedQueryException("like takes a \"string\" or a /regex/")
+            return ("like", left, pattern, negated)
+        if self.word("in"):
+            self.expect("[")
+            values = self.listed(self.literal)
+            self.expect("]")
+            return ("in", left, values, negated)
+        if negated:
+            raise MalformedQueryException("not must come before a condition, or before like or in")
+        if self.peek()[0] == "op" and self.peek()[1] in ("=", "!=", "<", ">", "<=", ">="):
+            return ("cmp", self.next()[1], left, self.operand())
+        if left[0] != "fn":
+            raise MalformedQueryException("expected a comparison")
+        return left
+
+    @staticmethod
+    def value(operand, record):
+        kind = operand[0]
+        if kind == "lit":
+            return operand[1]
+        if kind == "field":
+            return record.get(operand[1])
+        present = record.get(operand[2])
+        if operand[1] == "ispresent":
+            return present is not None
+        text = "" if present is None else show(present)
+        return (text.strip() if operand[1] == "isblank" else text) == ""
+
+    @staticmethod
+    def number(value):
+        if is_number(value):
+            return value
+        try:
+            return float(value) if isinstance(value, str) and NUMBER.match(value.strip()) else None
+        except ValueError:
+            return None
+
+    def test(self, tree, record):
+        kind = tree[0]
+        if kind == "and":
+            return all(self.test(t, record) for t in tree[1])
+        if kind == "or":
+            return any(self.test(t, record) for t in tree[1])
+        if kind == "not":
+            return not self.test(tree[1], record)
+        if kind == "fn":
+            return bool(self.value(tree, record))
+        left = self.value(tree[1] if kind != "cmp" else tree[2], record)
+        if left is None:
+            return False  # a missing field matches no comparison (see docs/moto.md)
+        if kind == "like":
+            return (tree[2].search(show(left)) is not None) != tree[3]
+        if kind == "in":
+            return any(self.equal(left, v) for v in tree[2]) != tree[3]
+        op, right = tree[1], self.value(tree[3], record)
+        if right is None:
+            return False
+        if op == "=":
+            return self.equal(left, right)
+        if op == "!=":
+            return not self.equal(left, right)
+        a, b = self.number(left), self.number(right)
+        if a is None or b is None:
+            a, b = show(left), show(right)
+        return {"<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+    def equal(self, left, right):
+        a, b = self.number(left), self.number(right)
+        if a is not None and b is not None and (is_number(left) or is_number(right)):
+            return a == b
+        return show(left) == show(right)
+
+    def stats(self, aggs, groups, records):
+        buckets = {}
+        for record in records:
+            key = tuple(record.get(field) for field, _ in groups)
+            buckets.setdefault(tuple(show(v) if v is not None else None for v in key), (key, []))[1].append(record)
+        rows = []
+        for key, members in buckets.values():
+            row = {alias: v for (_, alias), v in zip(groups, key) if v is not None}
+            for fn, arg, alias in aggs:
+                if fn == "count" and arg == "*":
+                    row[alias] = len(members)
+                    continue
+                have = [r for r in members if r.get(arg) is not None]
+                if fn == "count":
+                    row[alias] = len(have)
+                elif fn in ("latest", "earliest") and have:
+                    pick = max if fn == "latest" else min
+                    row[alias] = pick(have, key=lambda r: r["_order"])[arg]
+                elif fn in ("min", "max") and have:
+                    values = [r[arg] for r in have]
+                    nums = [self.number(v) for v in values]
+                    if all(n is not None for n in nums):
+                        best = (max if fn == "max" else min)(range(len(values)), key=lambda i: nums[i])
+                        row[alias] = values[best]
+                    else:
+                        row[alias] = (max if fn == "max" else min)(show(v) for v in values)
+                elif fn in ("sum", "avg"):
+                    nums = [n for n in (self.number(r[arg]) for r in have) if n is not None]
+                    if nums:
+                        row[alias] = sum(nums) if fn == "sum" else sum(nums) / len(nums)
+            rows.append(row)
+        return rows
+
+    def run(self, records):
+        records = sorted(records, key=lambda r: r["_order"], reverse=True)  # newest first unless sorted
+        columns, display, aggregated, matched = [], None, False, len(records)
+        for command in self.commands:
+            kind = command[0]
+            if kind == "filter":
+                records = [r for r in records if self.test(command[1], r)]
+                matched = len(records) if not aggregated else matched
+            elif kind == "fields":
+                for field, alias in command[1]:
+                    if alias != field:
+                        for r in records:
+                            if field in r:
+                                r[alias] = r[field]
+                    columns.append(alias)
+            elif kind == "display":
+                display = command[1]
+            elif kind == "stats":
+                if aggregated:
+                    raise MalformedQueryException("only one stats command is supported here")
+                records = self.stats(command[1], command[2], records)
+                columns = [alias for _, alias in command[2]] + [alias for _, _, alias in command[1]]
+                aggregated = True
+            elif kind == "sort":
+                for field, order in reversed(command[1]):
+                    present = [r for r in records if r.get(field) is not None]
+                    missing = [r for r in records if r.get(field) is None]
+                    nums = all(self.number(r[field]) is not None for r in present)
+                    present.sort(key=lambda r: self.number(r[field]) if nums else show(r[field]), reverse=order == "desc")
+                    records = present + missing
+            elif kind == "limit":
+                records = records[: command[1]]
+        if not aggregated:
+            columns = (display or columns or ["@timestamp", "@message"]) + ["@ptr"]
+        elif display:
+            columns = display
+        rows = [{c: show(r[c]) for c in dict.fromkeys(columns) if r.get(c) is not None} for r in records[:10000]]
+        return rows, matched
+
+
+def execute_query(log_groups, query, start_time, end_time):
+    parsed = Query(query)
+    scanned = []
+    for group in log_groups:
+        for stream in group.streams.values():
+            for event in stream.events:
+                # StartQuery's times are epoch seconds, both ends inclusive.
+                if start_time is not None and event.timestamp < start_time * 1000:
+                    continue
+                if end_time is not None and event.timestamp > end_time * 1000:
+                    continue
+                record = record_of(event, stream, group)
+                record["_order"] = event_order(event)
+                scanned.append(record)
+    rows, matched = parsed.run(scanned)
+    results = QueryResults(rows)
+    results.statistics = {
+        "recordsMatched": float(matched),
+        "recordsScanned": float(len(scanned)),
+        "bytesScanned": float(sum(len(r["@message"].encode()) for r in scanned)),
+    }
+    return results
+
+
+class QueryResults(list):
+    statistics = None
+
+
+_log_query_init = logs_models.LogQuery.__init__
+
+
+def log_query_init(query, *args, **kwargs):
+    _log_query_init(query, *args, **kwargs)
+    query.status, query.polled = "Running", False  # Complete after the first GetQueryResults
+
+
+def query_result_json(query):
+    done = query.status == "Complete"
+    return {
+        "results": [[{"field": k, "value": v} for k, v in row.items()] for row in query.results] if done else [],
+        "status": query.status,
+        "statistics": query.results.statistics if done else dict.fromkeys(query.results.statistics, 0.0),
+    }
+
+
+def get_query_results(backend, query_id):
+    query = backend.queries.get(query_id)
+    if query is None:
+        raise logs_exceptions.ResourceNotFoundException(f"Query {query_id} does not exist.")
+    if query.polled:
+        query.status = "Complete"
+    query.polled = True
+    return query
+
+
+_start_query = logs_models.LogsBackend.start_query
+
+
+def start_query(backend, log_group_names, start_time, end_time, query_string):
+    if start_time is None or end_time is None:
+        raise logs_exceptions.InvalidParameterException("startTime and endTime are required")
+    if end_time < start_time:
+        raise logs_exceptions.InvalidParameterException("endTime must be at or after startTime")
+    return _start_query(backend, log_group_names, start_time, end_time, query_string)
+
+
+if "execute_query(" not in inspect.getsource(logs_models.LogQuery.__init__):
+    sys.exit("scripts/moto_server.py: moto's LogQuery no longer runs execute_query; review the Logs Insights fix")
+logs_models.execute_query = execute_query
+logs_models.LogQuery.__init__ = log_query_init
+logs_models.LogQuery.to_result_json = query_result_json
+logs_models.LogsBackend.get_query_results = get_query_results
+logs_models.LogsBackend.start_query = start_query
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,4 @@
-"""Tests of scripts/moto_server.py's CloudWatch Logs fixes (6 and 7 in its
+"""Tests of scripts/moto_server.py's CloudWatch Logs fixes (6 to 8 in its
 docstring), against the patched server started on a free loopback port.
 
     ~/.cache/ddns-ctl/venv/bin/python scripts/test_moto_logs.py
@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import unittest
+from datetime import datetime, timezone
 
 import boto3
 from botocore.exceptions import ClientError
@@ -19,6 +20,13 @@ SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "moto_server.p
 GROUP = "/aws/lambda/ddns-test"
 STREAM_A = "2025/01/01/[$LATEST]aaaa"
 STREAM_B = "2025/01/01/[$LATEST]bbbb"
+THE_QUERY = (
+    'filter fields.message = "request" and (fields.result = "changed" or fields.result = "unchanged") '
+    "| stats max(@timestamp) as last, latest(fields.old) as old, latest(fields.new) as new "
+    "by fields.host, fields.result"
+)
+
+
 def request_line(host, result, old, new, request_id="r1"):
     span = {"requestId": request_id, "name": "Lambda runtime invoke"}
     return json.dumps({
@@ -36,6 +44,10 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def shown(ms):
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
 
 
 class PatchedLogs(unittest.TestCase):
@@ -245,6 +257,89 @@ class PatchedLogs(unittest.TestCase):
         events = self.filtered(logStreamNames=[STREAM_B])
         self.assertEqual({e["logStreamName"] for e in events}, {STREAM_B})
         self.assertEqual(len(events), 5)
+
+    # Logs Insights
+
+    def query(self, query, start=None, end=None):
+        start = self.t0 // 1000 - 1 if start is None else start
+        end = int(time.time()) + 60 if end is None else end
+        query_id = self.logs.start_query(logGroupName=GROUP, startTime=start, endTime=end,
+                                         queryString=query)["queryId"]
+        first = self.logs.get_query_results(queryId=query_id)
+        self.assertEqual(first["status"], "Running")
+        self.assertEqual(first["results"], [])
+        done = self.logs.get_query_results(queryId=query_id)
+        self.assertEqual(done["status"], "Complete")
+        return done
+
+    @staticmethod
+    def rows(answer):
+        return [[(cell["field"], cell["value"]) for cell in row] for row in answer["results"]]
+
+    def test_the_query_of_ddns_ctl(self):
+        answer = self.query(THE_QUERY)
+        t = self.t0
+        expected = {
+            ("home.example.com", "unchanged"): (t + 4000, "198.51.100.8", "198.51.100.8"),
+            ("home.example.com", "changed"): (t + 5000, "198.51.100.7", "198.51.100.8"),
+            ("myhome.example.com", "changed"): (t + 3000, "198.51.100.1", "198.51.100.2"),
+            ("home.example.com.evil.net", "unchanged"): (t + 1000, "203.0.113.9", "203.0.113.9"),
+        }
+        rows = self.rows(answer)
+        self.assertEqual(len(rows), len(expected))
+        for row in rows:
+            self.assertEqual([f for f, _ in row], ["fields.host", "fields.result", "last", "old", "new"])
+            values = dict(row)
+            last, old, new = expected[(values["fields.host"], values["fields.result"])]
+            self.assertEqual((values["last"], values["old"], values["new"]), (shown(last), old, new))
+        self.assertEqual(answer["statistics"]["recordsScanned"], 10.0)
+        self.assertEqual(answer["statistics"]["recordsMatched"], 5.0)
+        self.assertGreater(answer["statistics"]["bytesScanned"], 0)
+
+    def test_the_query_honours_its_time_range(self):
+        # Seconds, inclusive: the events at t0+1 s and t0+3 s are in, those after are out.
+        rows = self.rows(self.query(THE_QUERY, start=self.t0 // 1000 + 1, end=self.t0 // 1000 + 3))
+        self.assertEqual(sorted(dict(r)["fields.host"] for r in rows),
+                         ["home.example.com", "home.example.com.evil.net", "myhome.example.com"])
+
+    def test_fields_sort_limit_and_filter_operators(self):
+        rows = self.rows(self.query(
+            'fields @timestamp, fields.host | filter fields.message = "request" | sort @timestamp asc | limit 2'))
+        self.assertEqual([[f for f, _ in r] for r in rows], [["@timestamp", "fields.host", "@ptr"]] * 2)
+        self.assertEqual([dict(r)["@timestamp"] for r in rows], [shown(self.t0 + 1000)] * 2)
+        newest = self.rows(self.query("fields @message | limit 1"))
+        self.assertIn('"slow"', dict(newest[0])["@message"])
+        count = 'stats count(*) as n'
+        for query, n in [
+            (r'filter fields.host like /^home\./ and fields.result in ["changed", "unchanged"] | ' + count, "4"),
+            ("filter fields.message = 'request' and not fields.result = 'badauth' | " + count, "5"),
+            ('filter fields.host like "example.com." | ' + count, "1"),
+            ("filter fields.ms >= 1500 and fields.ms < 2000 | " + count, "1"),
+            ("filter ispresent(fields.ms) or @message like /^START/ | " + count, "2"),
+            ("filter fields.host not in ['home.example.com'] | " + count, "2"),
+            ("filter not fields.host in ['home.example.com'] | " + count, "5"),  # 3 without a host
+            ('filter fields.host not like "home" | ' + count, None),  # nothing matched: no rows
+        ]:
+            with self.subTest(query=query):
+                self.assertEqual(self.rows(self.query(query)), [[("n", n)]] if n else [])
+        by = self.rows(self.query('filter fields.message = "request" | stats count(*) as n, '
+                                  "earliest(fields.old) as first by fields.host | sort n desc | limit 1"))
+        self.assertEqual(by, [[("fields.host", "home.example.com"), ("n", "4"), ("first", "198.51.100.7")]])
+
+    def test_a_missing_by_field_makes_a_group_without_it(self):
+        rows = self.rows(self.query("filter ispresent(fields.message) | stats count(*) as n by fields.host"))
+        self.assertIn([("n", "1")], rows)  # the "slow" line has no host
+
+    def test_unknown_and_malformed_queries(self):
+        with self.assertRaises(ClientError) as caught:
+            self.logs.get_query_results(queryId="00000000-0000-0000-0000-000000000000")
+        self.assertEqual(caught.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        for query in ('parse @message "* *" as a, b', "frobnicate x", 'filter fields.host ~ "x"',
+                      "stats median(x)", "filter (a = 1", "limit x"):
+            with self.subTest(query=query), self.assertRaises(ClientError) as caught:
+                self.logs.start_query(logGroupName=GROUP, startTime=0, endTime=int(time.time()),
+                                      queryString=query)
+            self.assertEqual(caught.exception.response["Error"]["Code"], "MalformedQueryException")
 
 
 if __name__ == "__main__":
