@@ -277,6 +277,11 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = ddns_handler::service::DEFAULT_MAX_AGE.as_secs(), value_name = "SECS")]
     pub config_max_age: u64,
 
+    /// Publish a message to this SNS topic when a host with
+    /// `--notify-on-change` changes, as the deployed function does.
+    #[arg(long, env = "DDNS_ALERT_TOPIC_ARN", value_name = "ARN")]
+    pub alert_topic: Option<String>,
+
     /// Take the caller's address from X-Forwarded-For. Only behind a reverse
     /// proxy you run: otherwise clients can claim any address.
     #[arg(long)]

@@ -149,6 +149,7 @@ impl Desired {
                 code,
                 memory_mb: crate::model::function_memory_mb(observed.bucket.as_ref().map_or(0, |b| b.config_bytes)),
                 environment,
+                log_group: names.log_group.clone(),
             },
             api: api::Desired::new(names),
             stage: stage::Desired {

@@ -118,6 +118,23 @@ async fn deploy_creates_every_resource_as_specified() {
     );
     assert_eq!(config.handler(), Some("bootstrap"));
     assert_eq!(config.memory_size(), Some(128));
+    // JSON lines, so that metric filters and Logs Insights read the request
+    // record; Lambda's START/END/REPORT lines dropped.
+    let logging = config.logging_config().expect("a logging config");
+    assert_eq!(
+        (
+            logging.log_format().map(|f| f.as_str()),
+            logging.application_log_level().map(|l| l.as_str()),
+            logging.system_log_level().map(|l| l.as_str()),
+            logging.log_group(),
+        ),
+        (
+            Some("JSON"),
+            Some("INFO"),
+            Some("WARN"),
+            Some(format!("/aws/lambda/{}", stack.function()).as_str())
+        )
+    );
     assert_eq!(
         config.role(),
         Some(format!("arn:aws:iam::{ACCOUNT}:role/{}", stack.role()).as_str())

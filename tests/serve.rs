@@ -129,11 +129,13 @@ async fn the_blog_posts_client_works_unchanged() {
         "{\"return_status\":\"success\",\"return_message\":\"Your IP address matches the current Route53 DNS record.\"}\n"
     );
 
-    // One log line per update, and no secret, hash or credentials in any line.
+    // One request line per update, and no secret, hash or credentials in
+    // any line.
     let logs = serve.logs();
+    let named = format!(r#"host="{}""#, host.trim_end_matches('.').to_ascii_lowercase());
     let updates: Vec<&str> = logs
         .lines()
-        .filter(|l| l.contains(" update") && l.contains(&host))
+        .filter(|l| l.contains(" request ") && l.contains(&named))
         .collect();
     assert_eq!(updates.len(), 2, "{logs}");
     assert!(updates[0].contains("198.51.100.1") && updates[0].contains("127.0.0.1") && updates[0].contains("changed"));

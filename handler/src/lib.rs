@@ -19,8 +19,10 @@ pub mod hostname;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod local;
+pub mod notify;
 pub mod protocol;
 pub mod query;
+pub mod record;
 pub mod router;
 pub mod service;
 pub mod store;

@@ -13,6 +13,7 @@ use axum::routing::get;
 
 use crate::protocol::{dyndns2, seed};
 use crate::query::Query;
+use crate::record::{Client, Line, Protocol, Reason, Verdict};
 use crate::service::{REQUEST_DEADLINE, Service};
 
 /// The address the request came from, as the front door established it.
@@ -36,10 +37,20 @@ pub fn router(service: Arc<Service>) -> Router {
 
 async fn deadline(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = request.uri().path().to_owned();
+    let client = client(&request);
     match tokio::time::timeout(REQUEST_DEADLINE, next.run(request)).await {
         Ok(response) => response,
         Err(_) => {
+            // The protocol's own line was never written: its future is gone.
             tracing::error!(path = ?path, deadline = ?REQUEST_DEADLINE, "request timed out");
+            if let Some(client) = client {
+                let protocol = match path.as_str() {
+                    "/nic/update" => Protocol::Dyndns2,
+                    "/myip" => Protocol::MyIp,
+                    _ => Protocol::Seed,
+                };
+                Line::new(protocol, "", Verdict::Failed(Reason::Timeout)).log(&client);
+            }
             timed_out(&path)
         }
     }
@@ -104,6 +115,12 @@ fn caller(request: &axum::extract::Request) -> Option<IpAddr> {
     request.extensions().get::<CallerIp>().map(|c| c.0)
 }
 
+/// The caller and its user agent, for the request's log line.
+fn client(request: &axum::extract::Request) -> Option<Client> {
+    let user_agent = request.headers().get(header::USER_AGENT).map(|v| v.as_bytes());
+    caller(request).map(|ip| Client::new(ip, user_agent))
+}
+
 /// A front door that could not tell who called is a server fault, never a
 /// reason to trust something the client sent instead.
 fn unknown_caller() -> Response {
@@ -124,10 +141,10 @@ async fn seed_api(
     if method != Method::GET && method != Method::HEAD {
         return seed::method_not_allowed().into_response();
     }
-    let Some(caller) = caller(&request) else {
+    let Some(client) = client(&request) else {
         return unknown_caller();
     };
-    seed::handle(&service, caller, Query::parse(raw.as_deref()))
+    seed::handle(&service, &client, Query::parse(raw.as_deref()))
         .await
         .into_response()
 }
@@ -138,18 +155,24 @@ async fn nic_update(
     RawQuery(raw): RawQuery,
     request: axum::extract::Request,
 ) -> Response {
-    let Some(caller) = caller(&request) else {
+    let Some(client) = client(&request) else {
         return unknown_caller();
     };
     let authorization = headers.get(header::AUTHORIZATION);
-    dyndns2::handle(&service, caller, authorization, Query::parse(raw.as_deref()))
+    dyndns2::handle(&service, &client, authorization, Query::parse(raw.as_deref()))
         .await
         .into_response()
 }
 
 async fn myip(request: axum::extract::Request) -> Response {
-    match caller(&request) {
-        Some(ip) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{ip}\n")).into_response(),
+    match client(&request) {
+        Some(client) => {
+            Line::new(Protocol::MyIp, "", Verdict::Answered)
+                .values(&[], &[client.ip])
+                .log(&client);
+            let ip = client.ip;
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{ip}\n")).into_response()
+        }
         None => unknown_caller(),
     }
 }

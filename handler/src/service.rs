@@ -6,9 +6,13 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 
-use crate::config::{Config, DEFAULT_KEY};
+use std::net::IpAddr;
+
+use crate::config::{Config, DEFAULT_KEY, Host};
 use crate::dns::Dns;
+use crate::notify::Notifier;
 use crate::store::{ConfigStore, LoadError};
+use crate::update::{Outcome, UpdateError, update_host};
 
 /// How long a cached config is trusted before it is revalidated, unless
 /// `DDNS_CONFIG_MAX_AGE_SECS` says otherwise. Five seconds keeps warm
@@ -109,6 +113,8 @@ pub struct Settings {
     pub key: String,
     /// How long a cached config is trusted.
     pub max_age: Duration,
+    /// The alert topic to publish host changes to, while alerts are on.
+    pub alert_topic: Option<String>,
 }
 
 impl Settings {
@@ -118,6 +124,7 @@ impl Settings {
             bucket: bucket.into(),
             key: DEFAULT_KEY.to_owned(),
             max_age: DEFAULT_MAX_AGE,
+            alert_topic: None,
         }
     }
 
@@ -135,6 +142,7 @@ impl Settings {
             })?;
             settings.max_age = Duration::from_secs(secs);
         }
+        settings.alert_topic = std::env::var(env::ALERT_TOPIC).ok().filter(|t| !t.is_empty());
         Ok(settings)
     }
 }
@@ -144,6 +152,7 @@ impl Settings {
 pub struct Service {
     store: ConfigStore,
     dns: Dns,
+    notifier: Option<Notifier>,
 }
 
 impl Service {
@@ -156,7 +165,9 @@ impl Service {
             .build();
         let sdk = sdk.to_builder().timeout_config(timeouts).build();
         let sdk = &sdk;
+        let notifier = settings.alert_topic.map(|topic| Notifier::new(sdk, topic));
         Arc::new(Self {
+            notifier,
             store: ConfigStore::new(crate::s3_client(sdk), settings.bucket, settings.key, settings.max_age),
             dns: Dns::new(aws_sdk_route53::Client::from_conf(
                 route53_config(aws_sdk_route53::config::Builder::from(sdk)).build(),
@@ -172,6 +183,16 @@ impl Service {
     /// Route53 access.
     pub fn dns(&self) -> &Dns {
         &self.dns
+    }
+
+    /// The update path both protocols share: [`update_host`], then one
+    /// change notification if the host asked for it and alerts are on.
+    pub async fn update(&self, host: Host<'_>, offered: &[IpAddr]) -> Result<Outcome, UpdateError> {
+        let outcome = update_host(&self.dns, host, offered).await?;
+        if let Some(notifier) = &self.notifier {
+            notifier.changed(host, &outcome).await;
+        }
+        Ok(outcome)
     }
 }
 

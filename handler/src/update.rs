@@ -14,6 +14,29 @@ pub struct Outcome {
     pub changed: bool,
     /// The addresses the host's records now hold (one per family updated).
     pub addresses: Vec<IpAddr>,
+    /// The values the records of those families held before.
+    pub previous: Vec<String>,
+    /// Each family updated: its record type, the value it held (if any) and
+    /// whether it was written.
+    pub families: Vec<Family>,
+}
+
+/// One record of an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    /// `A` or `AAAA`.
+    pub record: &'static str,
+    /// The value it held.
+    pub old: Option<String>,
+    /// The address it holds now.
+    pub new: IpAddr,
+    /// Whether it was written.
+    pub changed: bool,
+}
+
+/// The record type of an address's family.
+fn record_of(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() { "A" } else { "AAAA" }
 }
 
 /// Why an update was not made.
@@ -74,53 +97,45 @@ pub async fn update_host(dns: &Dns, host: Host<'_>, offered: &[IpAddr]) -> Resul
         });
     }
 
+    // The request's log line (see `record`) is written by the protocol,
+    // which knows the caller; a Route53 fault is logged here, with the
+    // error, Debug-formatted (`?`) so that no message can end the line.
     let zone = host.config.zone_id();
-    // Errors are logged Debug-formatted (`?`): an escaped string cannot end
-    // the line and start a forged one, whatever the message holds.
     let current = dns.current(zone, host.name, kind).await.inspect_err(|err| {
-        tracing::error!(host = host.name, result = "failed", error = ?err.to_string(), "update");
+        tracing::error!(host = host.name, error = ?err.to_string(), "route53 read failed");
     })?;
-    let mut changes = Vec::new();
+    let mut families = Vec::new();
     for ip in &wanted {
         let values = current.for_family(*ip);
         if values.len() > 1 {
             return Err(UpdateError::MultipleValues {
                 host: host.name.to_owned(),
-                record: if ip.is_ipv4() { "A" } else { "AAAA" },
+                record: record_of(*ip),
                 count: values.len(),
             });
         }
-        if values.first().and_then(|v| v.parse::<IpAddr>().ok()) != Some(*ip) {
-            changes.push(*ip);
-        }
-    }
-
-    let old: Vec<&str> = wanted
-        .iter()
-        .flat_map(|ip| current.for_family(*ip).iter().map(String::as_str))
-        .collect();
-    let new: Vec<String> = wanted.iter().map(IpAddr::to_string).collect();
-    if changes.is_empty() {
-        tracing::info!(host = host.name, old = ?old, new = ?new, result = "unchanged", "update");
-        return Ok(Outcome {
-            changed: false,
-            addresses: wanted,
+        families.push(Family {
+            record: record_of(*ip),
+            old: values.first().cloned(),
+            new: *ip,
+            changed: values.first().and_then(|v| v.parse::<IpAddr>().ok()) != Some(*ip),
         });
     }
-    match dns
-        .upsert(zone, host.name, host.config.route_53_record_ttl, &changes)
-        .await
-    {
-        Ok(()) => {
-            tracing::info!(host = host.name, old = ?old, new = ?new, result = "changed", "update");
-            Ok(Outcome {
-                changed: true,
-                addresses: wanted,
-            })
-        }
-        Err(err) => {
-            tracing::error!(host = host.name, old = ?old, new = ?new, result = "failed", error = ?err.to_string(), "update");
-            Err(err.into())
-        }
+    let previous: Vec<String> = families.iter().filter_map(|f| f.old.clone()).collect();
+    let changes: Vec<IpAddr> = families.iter().filter(|f| f.changed).map(|f| f.new).collect();
+    let outcome = Outcome {
+        changed: !changes.is_empty(),
+        addresses: wanted,
+        previous,
+        families,
+    };
+    if changes.is_empty() {
+        return Ok(outcome);
     }
+    dns.upsert(zone, host.name, host.config.route_53_record_ttl, &changes)
+        .await
+        .inspect_err(|err| {
+            tracing::error!(host = host.name, error = ?err.to_string(), "route53 change failed");
+        })?;
+    Ok(outcome)
 }

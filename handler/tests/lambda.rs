@@ -10,241 +10,25 @@
 
 mod support;
 
-use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use ddns_testkit::Fixture;
+use ddns_testkit::lambda::{Function, rest_event};
 use serde_json::{Value, json};
 use support::{basic, seed_body, seed_hash};
-use tokio::sync::{Notify, mpsc};
 
 const SECRET: &str = "lambda-secret-0001";
 const SOURCE_IP: &str = "203.0.113.50";
 
-/// A minimal Lambda Runtime API: hands out queued events and collects what
-/// the function answers.
-#[derive(Clone)]
-struct RuntimeApi {
-    events: Arc<Mutex<VecDeque<(String, Value)>>>,
-    queued: Arc<Notify>,
-    answers: mpsc::UnboundedSender<(String, String, Value)>,
+/// `DDNS_BOOTSTRAP`, else the `bootstrap` cargo built for these tests.
+fn binary() -> PathBuf {
+    std::env::var_os("DDNS_BOOTSTRAP").map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")), PathBuf::from)
 }
 
-async fn next_event(State(api): State<RuntimeApi>) -> impl IntoResponse {
-    loop {
-        let notified = api.queued.notified();
-        if let Some((id, event)) = api.events.lock().unwrap().pop_front() {
-            let mut headers = HeaderMap::new();
-            headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
-            headers.insert("lambda-runtime-deadline-ms", "4102444800000".parse().unwrap());
-            headers.insert(
-                "lambda-runtime-invoked-function-arn",
-                "arn:aws:lambda:us-east-1:123456789012:function:ddns".parse().unwrap(),
-            );
-            headers.insert(
-                "lambda-runtime-trace-id",
-                "Root=1-5759e988-bd862e3fe1be46a994272793".parse().unwrap(),
-            );
-            return (headers, event.to_string());
-        }
-        notified.await;
-    }
-}
-
-async fn answer(State(api): State<RuntimeApi>, Path((id, kind)): Path<(String, String)>, body: String) -> &'static str {
-    let value = serde_json::from_str(&body).unwrap_or(Value::String(body));
-    let _ = api.answers.send((id, kind, value));
-    "{}"
-}
-
-struct Function {
-    api: RuntimeApi,
-    answers: mpsc::UnboundedReceiver<(String, String, Value)>,
-    process: tokio::process::Child,
-    next_id: u32,
-}
-
-impl Function {
-    async fn start(fx: &Fixture) -> Self {
-        let (tx, answers) = mpsc::unbounded_channel();
-        let api = RuntimeApi {
-            events: Arc::default(),
-            queued: Arc::default(),
-            answers: tx,
-        };
-        let app = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next_event))
-            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
-            .with_state(api.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await });
-
-        let process = bootstrap()
-            .envs(fx.moto.env())
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "ddns")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ddns")
-            .env("DDNS_CONFIG_BUCKET", &fx.bucket)
-            .env("DDNS_CONFIG_MAX_AGE_SECS", "0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("run bootstrap");
-        Self {
-            api,
-            answers,
-            process,
-            next_id: 0,
-        }
-    }
-
-    /// Invokes the function with `event`; returns the API Gateway response.
-    async fn invoke(&mut self, event: Value) -> Value {
-        self.next_id += 1;
-        let id = format!("req-{}", self.next_id);
-        self.api.events.lock().unwrap().push_back((id.clone(), event));
-        self.api.queued.notify_waiters();
-        let (got_id, kind, value) = tokio::time::timeout(Duration::from_secs(30), self.answers.recv())
-            .await
-            .expect("the function did not answer")
-            .expect("runtime API closed");
-        assert_eq!(got_id, id);
-        assert_eq!(kind, "response", "the function reported an error: {value}");
-        value
-    }
-
-    /// Stops the function and returns everything it logged, after printing
-    /// its peak RSS (the kernel's high-water mark, read just before the
-    /// kill; under qemu it includes the emulator's own memory).
-    async fn logs(mut self) -> String {
-        let pid = self.process.id().expect("bootstrap is running");
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        if let Some(peak) = status.lines().find(|l| l.starts_with("VmHWM:")) {
-            eprintln!("bootstrap peak RSS: {}", peak.trim_start_matches("VmHWM:").trim());
-        }
-        self.process.start_kill().unwrap();
-        let output = self.process.wait_with_output().await.unwrap();
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    }
-}
-
-/// The `bootstrap` to run: `DDNS_BOOTSTRAP`, else cargo's; through
-/// `DDNS_BOOTSTRAP_RUNNER` when that is set.
-fn bootstrap() -> tokio::process::Command {
-    let binary = std::env::var_os("DDNS_BOOTSTRAP")
-        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bootstrap")), PathBuf::from);
-    match std::env::var_os("DDNS_BOOTSTRAP_RUNNER").filter(|r| !r.is_empty()) {
-        Some(runner) => {
-            let mut command = tokio::process::Command::new(runner);
-            command.arg(binary);
-            command
-        }
-        None => tokio::process::Command::new(binary),
-    }
-}
-
-/// An API Gateway REST (v1) proxy event, as in AWS's documentation, for a GET
-/// through the `prod` stage.
-fn rest_event(path: &str, query: &[(&str, &str)], extra_headers: &[(&str, &str)], source_ip: Option<&str>) -> Value {
-    let mut headers = json!({
-        "Accept": "*/*",
-        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
-        "User-Agent": "curl/8.5.0",
-        "X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793",
-        "X-Forwarded-For": "198.51.100.77, 130.176.0.1",
-        "X-Forwarded-Port": "443",
-        "X-Forwarded-Proto": "https"
-    });
-    for (name, value) in extra_headers {
-        headers[*name] = json!(value);
-    }
-    let multi_headers: serde_json::Map<String, Value> = headers
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), json!([v])))
-        .collect();
-    let (qs, multi_qs) = if query.is_empty() {
-        (Value::Null, Value::Null)
-    } else {
-        (
-            query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), json!(v)))
-                .collect::<serde_json::Map<_, _>>()
-                .into(),
-            query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), json!([v])))
-                .collect::<serde_json::Map<_, _>>()
-                .into(),
-        )
-    };
-    let (resource, path_parameters) = if path == "/" {
-        ("/", Value::Null)
-    } else {
-        ("/{proxy+}", json!({ "proxy": path.trim_start_matches('/') }))
-    };
-    json!({
-        "resource": resource,
-        "path": path,
-        "httpMethod": "GET",
-        "headers": headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": qs,
-        "multiValueQueryStringParameters": multi_qs,
-        "pathParameters": path_parameters,
-        "stageVariables": null,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "abc123",
-            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "abc123",
-            "extendedRequestId": "BQGojGkyoAMFL4A=",
-            "httpMethod": "GET",
-            "identity": {
-                "accessKey": null,
-                "accountId": null,
-                "caller": null,
-                "cognitoAuthenticationProvider": null,
-                "cognitoAuthenticationType": null,
-                "cognitoIdentityId": null,
-                "cognitoIdentityPoolId": null,
-                "principalOrgId": null,
-                "sourceIp": source_ip,
-                "user": null,
-                "userAgent": "curl/8.5.0",
-                "userArn": null
-            },
-            "path": format!("/prod{path}"),
-            "protocol": "HTTP/1.1",
-            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
-            "requestTime": "29/Nov/2026:08:00:00 +0000",
-            "requestTimeEpoch": 1795939200000u64,
-            "resourceId": "2gxmpl",
-            "resourcePath": resource,
-            "stage": "prod"
-        },
-        "body": null,
-        "isBase64Encoded": false
-    })
+/// The function for `fx`, with Lambda's JSON log format as deploy sets it.
+async fn start(fx: &Fixture) -> Function {
+    Function::start(&binary(), fx.moto, &fx.bucket, &[("AWS_LAMBDA_LOG_FORMAT", "JSON")]).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -253,7 +37,7 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
     let host = fx.host("home");
     fx.put_config(&json!({ &host: fx.entry("dual", SECRET, json!({"allow_private_addresses": false})) }))
         .await;
-    let mut function = Function::start(&fx).await;
+    let mut function = start(&fx).await;
 
     // mode=get at the stage root answers sourceIp, never X-Forwarded-For.
     let reply = function
@@ -323,24 +107,37 @@ async fn rest_proxy_events_through_the_lambda_entry_point() {
         .await;
     assert_eq!(reply["statusCode"], 200);
 
-    // One log line per update with host, old and new address and result;
-    // never the secret, the hash or the Authorization header.
+    // One JSON line per request answered, in Lambda's JSON log format, with
+    // the record's fields; never the secret, the hash or the Authorization
+    // header.
     let logs = function.logs().await;
-    let updates: Vec<&str> = logs
+    let records: Vec<Value> = logs
         .lines()
-        .filter(|l| l.contains("update") && l.contains(&host))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|l| l["fields"]["message"] == "request")
+        .map(|l| l["fields"].clone())
         .collect();
-    assert_eq!(updates.len(), 2, "{logs}");
-    assert!(
-        updates[0].contains(SOURCE_IP) && updates[0].contains("changed"),
-        "{}",
-        updates[0]
+    let host_field = host.trim_end_matches('.').to_ascii_lowercase();
+    let summary: Vec<[&str; 6]> = records
+        .iter()
+        .map(|r| ["protocol", "host", "result", "reason", "old", "new"].map(|k| r[k].as_str().unwrap_or("<missing>")))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ["seed", "", "answered", "", "", SOURCE_IP],
+            ["seed", &host_field, "changed", "", "", SOURCE_IP],
+            ["dyndns2", &host_field, "changed", "", "", "2001:db8::50"],
+            ["myip", "", "answered", "", "", SOURCE_IP],
+            ["seed", &host_field, "refused", "badrequest", "", ""],
+            ["seed", "", "answered", "", "", SOURCE_IP],
+        ],
+        "{logs}"
     );
-    assert!(
-        updates[1].contains("2001:db8::50") && updates[1].contains("changed"),
-        "{}",
-        updates[1]
-    );
+    for record in &records {
+        assert_eq!(record["caller"], SOURCE_IP, "{record}");
+        assert_eq!(record["user_agent"], "curl/8.5.0", "{record}");
+    }
     let encoded_auth = auth.trim_start_matches("Basic ");
     for secret in [SECRET, hash.as_str(), encoded_auth] {
         assert!(!logs.contains(secret), "the logs leak {secret}:\n{logs}");
@@ -357,7 +154,7 @@ async fn a_stalled_dependency_is_a_503_before_the_function_times_out() {
     let host = fx.host("home");
     fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({"allow_private_addresses": false})) }))
         .await;
-    let mut function = Function::start(&fx).await;
+    let mut function = start(&fx).await;
     let hash = seed_hash(SOURCE_IP, &host, SECRET);
     let seed = rest_event(
         "/",
@@ -391,4 +188,79 @@ async fn a_stalled_dependency_is_a_503_before_the_function_times_out() {
             .contains(r#""return_status":"fail""#)
     );
     assert_eq!(replies[1].0["body"], "911\n");
+}
+
+/// A host with `notify_on_change`: the real `bootstrap`, given the alert
+/// topic as deploy sets it, publishes exactly one message when it changes
+/// the host's record, none on an unchanged check-in, and none for a host
+/// that did not ask. Calls are counted by moto's recorder; the message is
+/// read back from moto's SNS backend.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_is_published_once_and_a_check_in_never() {
+    let moto: &'static ddns_testkit::Moto = Box::leak(Box::new(ddns_testkit::Moto::dedicated()));
+    let fx = Fixture::on(moto).await;
+    let (home, quiet) = (fx.host("home"), fx.host("quiet"));
+    fx.put_config(&json!({
+        &home: fx.entry("dual", SECRET, json!({"allow_private_addresses": false, "notify_on_change": true})),
+        &quiet: fx.entry("A", SECRET, json!({"allow_private_addresses": false})),
+    }))
+    .await;
+    fx.set_record(&home, "A", &["198.51.100.7"]).await;
+    let sns = aws_sdk_sns::Client::new(&fx.sdk);
+    let topic = sns
+        .create_topic()
+        .name(ddns_testkit::unique("alerts"))
+        .send()
+        .await
+        .unwrap();
+    let topic = topic.topic_arn().unwrap().to_owned();
+    let mut function = Function::start(
+        &binary(),
+        moto,
+        &fx.bucket,
+        &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("DDNS_ALERT_TOPIC_ARN", &topic)],
+    )
+    .await;
+    let set = |host: &str| {
+        let hash = seed_hash(SOURCE_IP, host, SECRET);
+        rest_event(
+            "/",
+            &[("mode", "set"), ("hostname", host), ("hash", &hash)],
+            &[],
+            Some(SOURCE_IP),
+        )
+    };
+    let publishes =
+        |calls: &[ddns_testkit::RecordedCall]| calls.iter().filter(|c| c.action.as_deref() == Some("Publish")).count();
+
+    // Warm: the config is read before counting starts.
+    function
+        .invoke(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP)))
+        .await;
+    moto.start_recording();
+    let reply = function.invoke(set(&home)).await;
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let change = moto.recorded();
+    assert_eq!(publishes(&change), 1, "{change:?}");
+
+    moto.start_recording();
+    let reply = function.invoke(set(&home)).await;
+    assert!(reply["body"].as_str().unwrap().contains("matches"), "{reply}");
+    let unchanged = moto.recorded();
+    assert_eq!(publishes(&unchanged), 0, "{unchanged:?}");
+
+    moto.start_recording();
+    function.invoke(set(&quiet)).await;
+    let other = moto.recorded();
+    assert_eq!(publishes(&other), 0, "{other:?}");
+    assert_eq!(fx.record(&quiet, "A").await, [SOURCE_IP]);
+
+    let name = home.trim_end_matches('.').to_ascii_lowercase();
+    assert_eq!(
+        moto.sns_messages(&topic),
+        [(
+            format!("{name}: 198.51.100.7 → {SOURCE_IP} (AAAA unchanged)"),
+            Some(format!("ddns-ctl: {name} changed"))
+        )]
+    );
 }

@@ -14,7 +14,9 @@ use aws_sdk_lambda::client::Waiters as _;
 use aws_sdk_lambda::error::SdkError;
 use aws_sdk_lambda::operation::create_function::{CreateFunctionError, CreateFunctionOutput};
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, Runtime};
+use aws_sdk_lambda::types::{
+    ApplicationLogLevel, Architecture, Environment, FunctionCode, LogFormat, LoggingConfig, Runtime, SystemLogLevel,
+};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
@@ -28,6 +30,20 @@ pub const RUNTIME: Runtime = Runtime::Providedal2023;
 pub const HANDLER: &str = "bootstrap";
 /// Timeout in seconds: a set is two Route53 calls.
 pub const TIMEOUT_SECS: i32 = 10;
+
+/// The function's log format. JSON, so that each request line
+/// (`ddns_handler::record`) is an object CloudWatch reads without a parser:
+/// metric filters select `$.fields.host`, Logs Insights finds `fields.host`.
+/// Lambda passes it to the runtime as `AWS_LAMBDA_LOG_FORMAT`, which
+/// lambda_runtime's subscriber reads.
+pub const LOG_FORMAT: LogFormat = LogFormat::Json;
+/// The application's log level (`AWS_LAMBDA_LOG_LEVEL` to the runtime):
+/// INFO, the level of the request lines.
+pub const APPLICATION_LOG_LEVEL: ApplicationLogLevel = ApplicationLogLevel::Info;
+/// Lambda's own lines: WARN drops START, END and REPORT for every request,
+/// more than half of what a request would otherwise log, and keeps
+/// timeouts and crashes (which Lambda logs at ERROR or above).
+pub const SYSTEM_LOG_LEVEL: SystemLogLevel = SystemLogLevel::Warn;
 /// How long the SDK's waiters wait for the function to settle.
 const WAIT: Duration = Duration::from_secs(300);
 
@@ -93,6 +109,9 @@ pub struct Desired {
     pub memory_mb: i32,
     /// Its environment.
     pub environment: BTreeMap<String, String>,
+    /// The log group it writes to (`/aws/lambda/<function>`, which deploy
+    /// makes with a retention and tags).
+    pub log_group: String,
 }
 
 impl Desired {
@@ -125,17 +144,26 @@ pub struct Configuration {
     pub timeout: Option<i32>,
     /// The role's ARN.
     pub role: Option<String>,
+    /// Log format, application and system log levels, and log group.
+    pub logging: Option<[String; 4]>,
 }
 
 impl Configuration {
-    /// What deploy sets, running as `role_arn` with `memory_mb`.
-    fn desired(role_arn: &str, memory_mb: i32) -> Self {
+    /// What deploy sets, running as `role_arn` with `memory_mb`, logging to
+    /// `log_group`.
+    fn desired(role_arn: &str, memory_mb: i32, log_group: &str) -> Self {
         Self {
             runtime: Some(RUNTIME.as_str().to_owned()),
             handler: Some(HANDLER.to_owned()),
             memory: Some(memory_mb),
             timeout: Some(TIMEOUT_SECS),
             role: Some(role_arn.to_owned()),
+            logging: Some([
+                LOG_FORMAT.as_str().to_owned(),
+                APPLICATION_LOG_LEVEL.as_str().to_owned(),
+                SYSTEM_LOG_LEVEL.as_str().to_owned(),
+                log_group.to_owned(),
+            ]),
         }
     }
 
@@ -147,6 +175,7 @@ impl Configuration {
             ("memory", self.memory != other.memory),
             ("timeout", self.timeout != other.timeout),
             ("role", self.role != other.role),
+            ("logging", self.logging != other.logging),
         ]
         .into_iter()
         .filter_map(|(name, differs)| differs.then_some(name))
@@ -224,6 +253,17 @@ pub async fn observe(lambda: &Client, names: &Names) -> Result<Option<Observed>,
             memory: config.memory_size(),
             timeout: config.timeout(),
             role: config.role().map(str::to_owned),
+            logging: config.logging_config().map(|l| {
+                [
+                    l.log_format().map(|f| f.as_str()).unwrap_or_default().to_owned(),
+                    l.application_log_level()
+                        .map(|f| f.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                    l.system_log_level().map(|f| f.as_str()).unwrap_or_default().to_owned(),
+                    l.log_group().unwrap_or_default().to_owned(),
+                ]
+            }),
         },
         environment,
     }))
@@ -249,9 +289,11 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     if observed.arch != Some(desired.arch) {
         changes.push(Change::Architecture { arch: desired.arch });
     }
-    let settings = observed
-        .configuration
-        .differences(&Configuration::desired(&desired.role_arn, desired.memory_mb));
+    let settings = observed.configuration.differences(&Configuration::desired(
+        &desired.role_arn,
+        desired.memory_mb,
+        &desired.log_group,
+    ));
     if !settings.is_empty() {
         changes.push(Change::Configuration { settings });
     }
@@ -334,12 +376,22 @@ pub async fn apply(
             .memory_size(desired.memory_mb)
             .timeout(TIMEOUT_SECS)
             .environment(environment(desired))
+            .logging_config(logging(desired))
             .send()
             .await
             .map_err(AwsError::on("UpdateFunctionConfiguration"))?;
         wait_updated(lambda, names).await?;
     }
     Ok(())
+}
+
+fn logging(desired: &Desired) -> LoggingConfig {
+    LoggingConfig::builder()
+        .log_format(LOG_FORMAT)
+        .application_log_level(APPLICATION_LOG_LEVEL)
+        .system_log_level(SYSTEM_LOG_LEVEL)
+        .log_group(&desired.log_group)
+        .build()
 }
 
 fn environment(desired: &Desired) -> Environment {
@@ -372,6 +424,7 @@ pub async fn create(
             .memory_size(desired.memory_mb)
             .timeout(TIMEOUT_SECS)
             .environment(environment(desired))
+            .logging_config(logging(desired))
             .code(FunctionCode::builder().zip_file(desired.zip_blob()?).build())
             .set_tags(Some(tags.clone()))
             .send()
@@ -475,6 +528,7 @@ mod tests {
             code: Code::zip(b"zip".to_vec()),
             memory_mb: 128,
             environment: BTreeMap::new(),
+            log_group: "/aws/lambda/ddns-ctl-mock".into(),
         }
     }
 
@@ -626,7 +680,7 @@ mod tests {
             arn: String::new(),
             code_sha256: sha256.clone(),
             arch: Some(Arch::Arm64),
-            configuration: Configuration::desired(&desired.role_arn, desired.memory_mb),
+            configuration: Configuration::desired(&desired.role_arn, desired.memory_mb, &desired.log_group),
             environment: BTreeMap::new(),
         };
         assert_eq!(plan(Some(&observed), &desired), Action::Unchanged);
@@ -634,6 +688,8 @@ mod tests {
 
         let mut drifted = observed.clone();
         drifted.configuration.memory = Some(512);
+        // A function made before the JSON log format, as Lambda reports it.
+        drifted.configuration.logging = Some(["Text", "", "", "/aws/lambda/ddns-ctl-mock"].map(str::to_owned));
         drifted.arch = Some(Arch::X86_64);
         drifted.code_sha256 = "old".into();
         assert_eq!(
@@ -645,7 +701,7 @@ mod tests {
                 },
                 Change::Architecture { arch: Arch::Arm64 },
                 Change::Configuration {
-                    settings: vec!["memory"]
+                    settings: vec!["memory", "logging"]
                 },
             ])
         );

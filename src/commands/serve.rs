@@ -22,6 +22,7 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
         bucket,
         key: args.key,
         max_age: Duration::from_secs(args.config_max_age),
+        alert_topic: args.alert_topic,
     };
     let config = format!("s3://{}/{}", settings.bucket, settings.key);
     let service = Service::new(&sdk, settings);

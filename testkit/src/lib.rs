@@ -12,6 +12,7 @@
 //! virtualenv that `scripts/bootstrap.sh` creates, else `python3` on `PATH`.
 
 pub mod faults;
+pub mod lambda;
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -241,6 +242,27 @@ impl Moto {
         self.moto_api("POST", "/moto-api/recorder/stop-recording");
         let text = self.moto_api("GET", "/moto-api/recorder/download-recording");
         parse_recording(&text)
+    }
+
+    /// The messages published to the SNS topic `topic_arn`, oldest first, as
+    /// (message, subject), read from moto's SNS backend.
+    pub fn sns_messages(&self, topic_arn: &str) -> Vec<(String, Option<String>)> {
+        let data: Value = serde_json::from_str(&self.moto_api("GET", "/moto-api/data.json")).expect("moto's data");
+        let topics = data["sns"]["Topic"].as_array().cloned().unwrap_or_default();
+        let topic = topics.iter().find(|t| t["arn"] == topic_arn);
+        topic
+            .and_then(|t| t["sent_notifications"].as_array())
+            .map(|sent| {
+                sent.iter()
+                    .map(|n| {
+                        (
+                            n[1].as_str().unwrap_or_default().to_owned(),
+                            n[2].as_str().map(str::to_owned),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// An SDK config pointing at this server with dummy credentials.

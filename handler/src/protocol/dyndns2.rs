@@ -20,8 +20,9 @@ use crate::config::{Config, Host, Secret};
 use crate::hostname::{Hostname, lookup_key};
 use crate::query::Query;
 use crate::query::QueryError;
+use crate::record::{Client, Line, Protocol, Reason, Verdict};
 use crate::service::Service;
-use crate::update::{UpdateError, update_host};
+use crate::update::UpdateError;
 
 /// The most hosts one request may name, as in the dyndns2 specification.
 pub const MAX_HOSTS: usize = 20;
@@ -68,16 +69,23 @@ pub fn answer(status: StatusCode, code: &str) -> Reply {
     Reply::once(status, code)
 }
 
-/// Answers one `/nic/update` request from `caller`.
+/// Answers one `/nic/update` request from `client`, and logs its lines:
+/// one per distinct host it names, or one if it was refused before naming
+/// any.
 pub async fn handle(
     service: &Service,
-    caller: IpAddr,
+    client: &Client,
     authorization: Option<&HeaderValue>,
     query: Result<Query, QueryError>,
 ) -> Reply {
-    match run(service, caller, authorization, query).await {
+    let mut lines = Vec::new();
+    let reply = match run(service, client.ip, authorization, query, &mut lines).await {
         Ok(reply) | Err(reply) => reply,
+    };
+    for line in &lines {
+        line.log(client);
     }
+    reply
 }
 
 async fn run(
@@ -85,27 +93,70 @@ async fn run(
     caller: IpAddr,
     authorization: Option<&HeaderValue>,
     query: Result<Query, QueryError>,
+    log: &mut Vec<Line>,
 ) -> Result<Reply, Reply> {
-    let badauth = || Reply::once(StatusCode::UNAUTHORIZED, "badauth");
-    let credentials = authorization
-        .and_then(|v| BasicCredentials::from_header(v.as_bytes()))
-        .ok_or_else(badauth)?;
-    let badagent = |_| Reply::once(StatusCode::BAD_REQUEST, "badagent");
-    let query = query.map_err(badagent)?;
-    let hostnames: Vec<&str> = match query.get("hostname").map_err(badagent)? {
-        Some(list) if !list.trim().is_empty() => list.split(',').map(str::trim).collect(),
-        _ => return Err(Reply::once(StatusCode::BAD_REQUEST, "notfqdn")),
+    // A refusal of the whole request: one line for each host it names (or
+    // one naming none), with the reason.
+    // Which hosts the lines name, read before anything is checked so that
+    // a refusal says which host it concerns; at most MAX_HOSTS of them.
+    let named: Vec<&str> = match query.as_ref().map(|q| q.get("hostname")) {
+        Ok(Ok(Some(list))) => list.split(',').map(str::trim).take(MAX_HOSTS).collect(),
+        _ => Vec::new(),
+    };
+    let mut refuse = |status, code: &str, verdict| {
+        let hosts = if named.is_empty() { &[""][..] } else { &named[..] };
+        log.extend(hosts.iter().map(|host| Line::new(Protocol::Dyndns2, host, verdict)));
+        Reply::once(status, code)
+    };
+    let Some(credentials) = authorization.and_then(|v| BasicCredentials::from_header(v.as_bytes())) else {
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "badauth",
+            Verdict::Refused(Reason::BadAuth),
+        ));
+    };
+    let badagent = Verdict::Refused(Reason::BadRequest);
+    let Ok(query) = query.as_ref() else {
+        return Err(refuse(StatusCode::BAD_REQUEST, "badagent", badagent));
+    };
+    let hostnames: Vec<&str> = match query.get("hostname") {
+        Ok(Some(list)) if !list.trim().is_empty() => list.split(',').map(str::trim).collect(),
+        Ok(_) => {
+            return Err(refuse(
+                StatusCode::BAD_REQUEST,
+                "notfqdn",
+                Verdict::Refused(Reason::NotFqdn),
+            ));
+        }
+        Err(_) => return Err(refuse(StatusCode::BAD_REQUEST, "badagent", badagent)),
     };
     if hostnames.len() > MAX_HOSTS {
-        return Err(Reply::once(StatusCode::BAD_REQUEST, "numhost"));
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "numhost",
+            Verdict::Refused(Reason::NoHost),
+        ));
     }
-    let offered = offered_addresses(&query, caller).ok_or_else(|| Reply::once(StatusCode::BAD_REQUEST, "badip"))?;
+    let Some(offered) = offered_addresses(query, caller) else {
+        return Err(refuse(
+            StatusCode::BAD_REQUEST,
+            "badip",
+            Verdict::Refused(Reason::BadIp),
+        ));
+    };
 
-    let config = service.config().await.map_err(|err| {
-        // Debug-formatted, so that nothing the config holds can break the line.
-        tracing::error!(error = ?err.to_string(), "config unavailable");
-        Reply::once(StatusCode::INTERNAL_SERVER_ERROR, "911")
-    })?;
+    let config = match service.config().await {
+        Ok(config) => config,
+        Err(err) => {
+            // Debug-formatted, so that nothing the config holds can break the line.
+            tracing::error!(error = ?err.to_string(), "config unavailable");
+            return Err(refuse(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "911",
+                Verdict::Failed(Reason::NoConfig),
+            ));
+        }
+    };
     // Only the hosts this username names can match, found through the
     // config's index: trying every host made each request cost time in
     // proportion to the config's size.
@@ -115,12 +166,18 @@ async fn run(
         // wrong password. The name is not logged: it may be anything,
         // including a secret typed into the wrong field.
         let _ = secret_matches(credentials.password.expose(), &Secret::new(String::new()));
-        tracing::info!(username_known = false, result = "badauth", "update refused");
-        return Err(badauth());
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "badauth",
+            Verdict::Refused(Reason::BadAuth),
+        ));
     }
     if !logins.iter().any(|host| authorized(&credentials, *host)) {
-        tracing::info!(username = ?credentials.username, result = "badauth", "update refused");
-        return Err(badauth());
+        return Err(refuse(
+            StatusCode::UNAUTHORIZED,
+            "badauth",
+            Verdict::Refused(Reason::BadAuth),
+        ));
     }
 
     // Each distinct host is read and written once, however often the
@@ -134,7 +191,8 @@ async fn run(
         let (line, status) = match answered.get(&lookup_key(name)) {
             Some((line, status)) => (repeated(line), *status),
             None => {
-                let answer = update_one(service, &config, &credentials, name, &offered).await;
+                let (answer, line) = update_one(service, &config, &credentials, name, &offered).await;
+                log.push(line);
                 answered.insert(lookup_key(name), answer.clone());
                 answer
             }
@@ -176,26 +234,39 @@ async fn update_one(
     credentials: &BasicCredentials,
     name: &str,
     offered: &[IpAddr],
-) -> (String, StatusCode) {
-    let fail = |code: &str, status| (code.to_owned(), status);
+) -> ((String, StatusCode), Line) {
+    let fail = |code: &str, status, reason| {
+        let verdict = match reason {
+            Reason::DnsErr => Verdict::Failed(reason),
+            _ => Verdict::Refused(reason),
+        };
+        let line = Line::new(Protocol::Dyndns2, name, verdict).values(&[], offered);
+        ((code.to_owned(), status), line)
+    };
     if Hostname::parse(name).is_err() {
-        return fail("notfqdn", StatusCode::BAD_REQUEST);
+        return fail("notfqdn", StatusCode::BAD_REQUEST, Reason::NotFqdn);
     }
     // A host these credentials may not update is reported as absent, as the
     // specification has it, so that a login cannot probe for other hosts.
     let Some(host) = config.host(name).filter(|host| authorized(credentials, *host)) else {
-        return fail("nohost", StatusCode::NOT_FOUND);
+        return fail("nohost", StatusCode::NOT_FOUND, Reason::NoHost);
     };
-    match update_host(service.dns(), host, offered).await {
+    match service.update(host, offered).await {
         Ok(outcome) => {
-            let code = if outcome.changed { "good" } else { "nochg" };
+            let (code, verdict) = match outcome.changed {
+                true => ("good", Verdict::Changed),
+                false => ("nochg", Verdict::Unchanged),
+            };
             let addresses: Vec<String> = outcome.addresses.iter().map(IpAddr::to_string).collect();
-            (format!("{code} {}", addresses.join(" ")), StatusCode::OK)
+            let line = Line::new(Protocol::Dyndns2, host.name, verdict).values(&outcome.previous, &outcome.addresses);
+            ((format!("{code} {}", addresses.join(" ")), StatusCode::OK), line)
         }
-        Err(UpdateError::WrongFamily { .. } | UpdateError::NotPublic { .. }) => fail("badip", StatusCode::BAD_REQUEST),
+        Err(UpdateError::WrongFamily { .. } | UpdateError::NotPublic { .. }) => {
+            fail("badip", StatusCode::BAD_REQUEST, Reason::BadIp)
+        }
         // The specification's code for an attempt to update a round robin.
-        Err(UpdateError::MultipleValues { .. }) => fail("numhost", StatusCode::CONFLICT),
-        Err(UpdateError::Dns(_)) => fail("dnserr", StatusCode::BAD_GATEWAY),
+        Err(UpdateError::MultipleValues { .. }) => fail("numhost", StatusCode::CONFLICT, Reason::NumHost),
+        Err(UpdateError::Dns(_)) => fail("dnserr", StatusCode::BAD_GATEWAY, Reason::DnsErr),
     }
 }
 

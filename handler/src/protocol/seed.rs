@@ -5,8 +5,6 @@
 //! for the client's mistakes and a 5xx only for faults on the server's side,
 //! always in the same `{"return_status", "return_message"}` shape.
 
-use std::net::IpAddr;
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -15,8 +13,9 @@ use crate::auth::SeedHash;
 use crate::config::Secret;
 use crate::hostname::Hostname;
 use crate::query::{Query, QueryError};
+use crate::record::{Client, Line, Protocol, Reason, Verdict};
 use crate::service::Service;
-use crate::update::{UpdateError, update_host};
+use crate::update::UpdateError;
 
 const MSG_MODE: &str = "You must pass mode=get or mode=set arguments.";
 const MSG_HASH: &str = "You must pass a valid sha256 hash in the hash= argument.";
@@ -86,27 +85,48 @@ pub fn method_not_allowed() -> Reply {
     Reply::fail(StatusCode::METHOD_NOT_ALLOWED, "Only GET requests are supported.")
 }
 
-/// Answers one seed request from `caller`.
-pub async fn handle(service: &Service, caller: IpAddr, query: Result<Query, QueryError>) -> Reply {
-    match run(service, caller, query).await {
-        Ok(reply) | Err(reply) => reply,
-    }
+/// Answers one seed request from `client`, and logs its line.
+pub async fn handle(service: &Service, client: &Client, query: Result<Query, QueryError>) -> Reply {
+    let (reply, line) = match run(service, client, query).await {
+        Ok(answer) | Err(answer) => answer,
+    };
+    line.log(client);
+    reply
 }
 
-async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>) -> Result<Reply, Reply> {
-    let bad = |e: QueryError| Reply::fail(StatusCode::BAD_REQUEST, format!("Bad request: {e}."));
+/// A reply and the request's log line.
+type Answer = (Reply, Line);
+
+async fn run(service: &Service, client: &Client, query: Result<Query, QueryError>) -> Result<Answer, Answer> {
+    let caller = client.ip;
+    // Until the query names a host, a line names none.
+    let refused = |reason, host: &str| Line::new(Protocol::Seed, host, Verdict::Refused(reason));
+    let bad = |e: QueryError| {
+        (
+            Reply::fail(StatusCode::BAD_REQUEST, format!("Bad request: {e}.")),
+            refused(Reason::BadRequest, ""),
+        )
+    };
     let query = query.map_err(bad)?;
     match query.get("mode").map_err(bad)? {
-        Some("get") => return Ok(Reply::success(caller.to_string())),
+        Some("get") => {
+            let line = Line::new(Protocol::Seed, "", Verdict::Answered).values(&[], &[caller]);
+            return Ok((Reply::success(caller.to_string()), line));
+        }
         Some("set") => {}
-        _ => return Err(Reply::fail(StatusCode::BAD_REQUEST, MSG_MODE)),
+        _ => {
+            return Err((
+                Reply::fail(StatusCode::BAD_REQUEST, MSG_MODE),
+                refused(Reason::BadRequest, ""),
+            ));
+        }
     }
     let hostname = match query.get("hostname").map_err(bad)? {
         Some(h) if !h.is_empty() => h,
         _ => {
-            return Err(Reply::fail(
-                StatusCode::BAD_REQUEST,
-                "You must pass a hostname= argument.",
+            return Err((
+                Reply::fail(StatusCode::BAD_REQUEST, "You must pass a hostname= argument."),
+                refused(Reason::BadRequest, ""),
             ));
         }
     };
@@ -114,40 +134,84 @@ async fn run(service: &Service, caller: IpAddr, query: Result<Query, QueryError>
         .get("hash")
         .map_err(bad)?
         .and_then(|h| SeedHash::parse(h).ok())
-        .ok_or_else(|| Reply::fail(StatusCode::BAD_REQUEST, MSG_HASH))?;
-    Hostname::parse(hostname).map_err(|e| Reply::fail(StatusCode::BAD_REQUEST, format!("Invalid hostname: {e}.")))?;
+        .ok_or_else(|| {
+            (
+                Reply::fail(StatusCode::BAD_REQUEST, MSG_HASH),
+                refused(Reason::BadRequest, hostname),
+            )
+        })?;
+    Hostname::parse(hostname).map_err(|e| {
+        (
+            Reply::fail(StatusCode::BAD_REQUEST, format!("Invalid hostname: {e}.")),
+            refused(Reason::NotFqdn, ""),
+        )
+    })?;
 
     let config = service.config().await.map_err(|err| {
         // Debug-formatted, so that nothing the config holds can break the line.
         tracing::error!(error = ?err.to_string(), "config unavailable");
-        Reply::fail(StatusCode::INTERNAL_SERVER_ERROR, MSG_CONFIG)
+        (
+            Reply::fail(StatusCode::INTERNAL_SERVER_ERROR, MSG_CONFIG),
+            Line::new(Protocol::Seed, hostname, Verdict::Failed(Reason::NoConfig)),
+        )
     })?;
     // An unknown host gets the wrong proof's answer, after the same work:
     // a different one would tell anyone which names the config holds.
+    let mismatch = || {
+        (
+            Reply::fail(StatusCode::FORBIDDEN, MSG_MISMATCH),
+            refused(Reason::BadAuth, hostname),
+        )
+    };
     let Some(host) = config.host(hostname) else {
         let _ = hash.verify(&caller.to_string(), hostname, &Secret::new(String::new()));
-        tracing::info!(host_known = false, result = "badauth", "update refused");
-        return Err(Reply::fail(StatusCode::FORBIDDEN, MSG_MISMATCH));
+        return Err(mismatch());
     };
     // The hash covers the name exactly as the client sent it, as in the seed.
     if !hash.verify(&caller.to_string(), hostname, &host.config.shared_secret) {
-        tracing::info!(host = host.name, result = "badauth", "update refused");
-        return Err(Reply::fail(StatusCode::FORBIDDEN, MSG_MISMATCH));
+        return Err(mismatch());
     }
 
-    match update_host(service.dns(), host, &[caller]).await {
-        Ok(outcome) if outcome.changed => Ok(Reply::success(format!(
-            "Your hostname record {} has been set to {caller}",
-            host.name
-        ))),
-        Ok(_) => Ok(Reply::success(MSG_MATCHES)),
-        Err(err @ UpdateError::WrongFamily { .. }) => Err(Reply::fail(StatusCode::BAD_REQUEST, format!("{err}."))),
-        Err(err @ UpdateError::NotPublic { .. }) => Err(Reply::fail(StatusCode::FORBIDDEN, format!("{err}."))),
-        Err(UpdateError::MultipleValues { .. }) => Err(Reply::fail(StatusCode::CONFLICT, MSG_MULTIPLE)),
-        Err(UpdateError::Dns(_)) => Err(Reply::fail(
-            StatusCode::BAD_GATEWAY,
-            "Route53 could not be read or updated; try again later.",
-        )),
+    let line = |verdict| Line::new(Protocol::Seed, host.name, verdict);
+    match service.update(host, &[caller]).await {
+        Ok(outcome) => {
+            let reply = if outcome.changed {
+                Reply::success(format!("Your hostname record {} has been set to {caller}", host.name))
+            } else {
+                Reply::success(MSG_MATCHES)
+            };
+            let verdict = if outcome.changed {
+                Verdict::Changed
+            } else {
+                Verdict::Unchanged
+            };
+            Ok((reply, line(verdict).values(&outcome.previous, &outcome.addresses)))
+        }
+        Err(err) => {
+            let (status, message, verdict) = match &err {
+                UpdateError::WrongFamily { .. } => (
+                    StatusCode::BAD_REQUEST,
+                    format!("{err}."),
+                    Verdict::Refused(Reason::BadIp),
+                ),
+                UpdateError::NotPublic { .. } => (
+                    StatusCode::FORBIDDEN,
+                    format!("{err}."),
+                    Verdict::Refused(Reason::BadIp),
+                ),
+                UpdateError::MultipleValues { .. } => (
+                    StatusCode::CONFLICT,
+                    MSG_MULTIPLE.to_owned(),
+                    Verdict::Refused(Reason::NumHost),
+                ),
+                UpdateError::Dns(_) => (
+                    StatusCode::BAD_GATEWAY,
+                    "Route53 could not be read or updated; try again later.".to_owned(),
+                    Verdict::Failed(Reason::DnsErr),
+                ),
+            };
+            Err((Reply::fail(status, message), line(verdict).values(&[], &[caller])))
+        }
     }
 }
 
