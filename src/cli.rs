@@ -116,6 +116,16 @@ pub enum Command {
     /// Example: ddns-ctl status --output json
     Status,
 
+    /// Print the function's request log: one line per request, with its
+    /// time, host, protocol, result, old → new addresses and caller.
+    ///
+    /// Examples:
+    ///   ddns-ctl logs --since 24h --host home.example.com
+    ///   ddns-ctl logs --follow
+    ///   ddns-ctl logs --since 7d --output json | jq 'select(.result == "changed")'
+    #[command(verbatim_doc_comment)]
+    Logs(LogsArgs),
+
     /// Add, list, change and remove hosts; every change is a conditional
     /// rewrite of the config, so concurrent edits never lose an update.
     ///
@@ -426,6 +436,26 @@ pub struct TeardownArgs {
     /// Keep the config bucket and every version of the config in it.
     #[arg(long)]
     pub keep_config: bool,
+}
+
+/// `ddns-ctl logs`.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// How far back to start: 30m, 1h, 7d.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    pub since: humantime::Duration,
+
+    /// Keep printing new requests until Ctrl-C.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// Only this host's requests.
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
+    /// Seconds between polls with --follow.
+    #[arg(long, default_value_t = 2.0, value_name = "SECS", hide = true)]
+    pub poll_interval: f64,
 }
 
 /// A host's record type, as `host add --type` takes it.

@@ -222,6 +222,56 @@ impl Line {
     }
 }
 
+/// A request line as read back from the log: the fields of [`Line`] and
+/// [`Client`] as strings, whatever this version would have written.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Logged {
+    /// `seed`, `dyndns2` or `myip`.
+    #[serde(default)]
+    pub protocol: String,
+    /// The host; empty if none.
+    #[serde(default)]
+    pub host: String,
+    /// `answered`, `changed`, `unchanged`, `refused` or `failed`.
+    #[serde(default)]
+    pub result: String,
+    /// The reason code, for `refused` and `failed`.
+    #[serde(default)]
+    pub reason: String,
+    /// The values before.
+    #[serde(default)]
+    pub old: String,
+    /// The addresses asked for.
+    #[serde(default)]
+    pub new: String,
+    /// The caller's address.
+    #[serde(default)]
+    pub caller: String,
+    /// The user agent.
+    #[serde(default)]
+    pub user_agent: String,
+}
+
+impl Logged {
+    /// The request in a log event's message, if it is a request line in
+    /// the JSON format: `{"fields":{"message":"request",…},…}`. Any other
+    /// line (Lambda's own, a warning, text) is `None`.
+    pub fn parse(message: &str) -> Option<Self> {
+        #[derive(serde::Deserialize)]
+        struct Event {
+            fields: Fields,
+        }
+        #[derive(serde::Deserialize)]
+        struct Fields {
+            message: String,
+            #[serde(flatten)]
+            logged: Logged,
+        }
+        let event: Event = serde_json::from_str(message).ok()?;
+        (event.fields.message == MESSAGE).then_some(event.fields.logged)
+    }
+}
+
 /// A host name as lines carry it: lower case, no trailing dot.
 pub fn normalized(host: &str) -> String {
     host.trim_end_matches('.').to_ascii_lowercase()
@@ -246,6 +296,29 @@ mod tests {
         assert_eq!(Client::new(ip, Some(long.as_bytes())).user_agent.len(), MAX_USER_AGENT);
         assert_eq!(Client::new(ip, Some(b"ua\xff")).user_agent, "ua\u{fffd}");
         assert_eq!(Client::new(ip, None).user_agent, "");
+    }
+
+    #[test]
+    fn request_lines_are_read_back_and_other_lines_are_not() {
+        let line = r#"{"level":"INFO","fields":{"message":"request","protocol":"dyndns2","host":"home.example.com","result":"changed","reason":"","old":"198.51.100.7","new":"203.0.113.10","caller":"203.0.113.10","user_agent":"ddclient/3.11"},"span":{"requestId":"r"}}"#;
+        let logged = Logged::parse(line).unwrap();
+        assert_eq!(
+            (
+                logged.host.as_str(),
+                logged.result.as_str(),
+                logged.old.as_str(),
+                logged.new.as_str()
+            ),
+            ("home.example.com", "changed", "198.51.100.7", "203.0.113.10")
+        );
+        for other in [
+            r#"{"time":"2026-12-01T00:00:00Z","type":"platform.start","record":{}}"#,
+            r#"{"level":"WARN","fields":{"message":"change notification failed","host":"h"}}"#,
+            "INFO request protocol=\"seed\"",
+            "",
+        ] {
+            assert_eq!(Logged::parse(other), None, "{other}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod bucket;
 pub mod config;
 pub mod credentials;
 pub mod function;
+pub mod log_events;
 pub mod log_group;
 pub mod permission;
 pub mod retry;

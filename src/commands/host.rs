@@ -8,13 +8,16 @@ use ddns_handler::dns::Dns;
 use ddns_handler::hostname::Hostname;
 use serde_json::{Map, Value, json};
 
+use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use super::{Session, render};
 use crate::aws::config::ChangeError;
-use crate::aws::{api, function, zone};
+use crate::aws::log_events::{self, Activity};
+use crate::aws::{api, function, log_group, zone};
 use crate::cli::{GlobalArgs, HostAddArgs, HostCommand};
 use crate::secret;
 
@@ -208,12 +211,95 @@ fn records_text(value: &Value) -> String {
 async fn list(global: &GlobalArgs, session: &Session, key: &str) -> anyhow::Result<()> {
     let config = read(session, key).await?;
     let dns = Dns::new(session.clients.route53.clone());
+    let seen = activity(global, session).await;
     let mut rows = Vec::new();
     for host in config.hosts() {
-        rows.push(describe(&dns, host.name, host.config, false).await);
+        let mut row = describe(&dns, host.name, host.config, false).await;
+        add_activity(&mut row, host.name, seen.as_ref());
+        rows.push(row);
     }
     render(global.output, &Listing(rows));
     Ok(())
+}
+
+/// How long `host list` and `host show` wait for Logs Insights.
+const INSIGHTS_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The longest window LAST SEEN looks back over when the log group keeps
+/// its events forever: Insights bills by the data it scans.
+const MAX_ACTIVITY_DAYS: u64 = 90;
+
+/// Every host's last request and change, from one Logs Insights query over
+/// the log group's retention. `None` (after a warning) when it cannot be
+/// read: the listing is still worth printing.
+async fn activity(global: &GlobalArgs, session: &Session) -> Option<BTreeMap<String, Activity>> {
+    let logs = &session.clients.logs;
+    let days = match log_group::observe(logs, &session.names).await {
+        Ok(Some(group)) => group
+            .retention_days
+            .and_then(|d| u64::try_from(d).ok())
+            .unwrap_or(MAX_ACTIVITY_DAYS)
+            .min(MAX_ACTIVITY_DAYS),
+        // No group: nothing has ever been logged.
+        Ok(None) => return Some(BTreeMap::new()),
+        Err(err) => {
+            warn(global, &err);
+            return None;
+        }
+    };
+    let window = Duration::from_secs(days * 86_400);
+    match log_events::activity(logs, &session.names.log_group, window, INSIGHTS_PATIENCE).await {
+        Ok(found) => Some(found.unwrap_or_default()),
+        Err(err) => {
+            warn(global, &err);
+            None
+        }
+    }
+}
+
+fn warn(global: &GlobalArgs, err: &crate::aws::AwsError) {
+    if !global.quiet {
+        eprintln!("warning: LAST SEEN and LAST CHANGE are unknown: {err}");
+    }
+}
+
+/// Adds `last_seen` and `last_change` to a host's row: `null` where the
+/// log holds nothing for it, absent where the log could not be read.
+fn add_activity(row: &mut Value, name: &str, seen: Option<&BTreeMap<String, Activity>>) {
+    let Some(seen) = seen else {
+        return;
+    };
+    let activity = seen
+        .get(&ddns_handler::record::normalized(name))
+        .cloned()
+        .unwrap_or_default();
+    row["last_seen"] = json!(activity.last_seen);
+    row["last_change"] = json!(activity.last_change);
+}
+
+/// LAST SEEN's text: the time, `never`, or `unknown`.
+fn seen_text(row: &Value) -> String {
+    match row.get("last_seen") {
+        None => "unknown".to_owned(),
+        Some(Value::String(time)) => time.clone(),
+        Some(_) => "never".to_owned(),
+    }
+}
+
+/// LAST CHANGE's text: the time and the previous value.
+fn change_text(row: &Value) -> String {
+    match row.get("last_change") {
+        None => "unknown".to_owned(),
+        Some(Value::Object(change)) => {
+            let from = change.get("from").and_then(Value::as_str).filter(|f| !f.is_empty());
+            format!(
+                "{} (was {})",
+                change.get("time").and_then(Value::as_str).unwrap_or_default(),
+                from.unwrap_or("none")
+            )
+        }
+        Some(_) => "never".to_owned(),
+    }
 }
 
 /// `host list`: one row per host, as `describe` gives it.
@@ -226,16 +312,22 @@ impl fmt::Display for Listing {
         if self.0.is_empty() {
             return writeln!(f, "No hosts yet: add one with `ddns-ctl host add HOST`.");
         }
-        writeln!(f, "{:<40} {:<24} {:<5} {:>6}  CURRENT", "HOST", "ZONE", "TYPE", "TTL")?;
+        writeln!(
+            f,
+            "{:<40} {:<24} {:<5} {:>6}  {:<32} {:<20}  LAST CHANGE",
+            "HOST", "ZONE", "TYPE", "TTL", "CURRENT", "LAST SEEN"
+        )?;
         for row in &self.0 {
             writeln!(
                 f,
-                "{:<40} {:<24} {:<5} {:>6}  {}",
+                "{:<40} {:<24} {:<5} {:>6}  {:<32} {:<20}  {}",
                 row["host"].as_str().unwrap_or_default(),
                 row["zone_id"].as_str().unwrap_or_default(),
                 row["type"].as_str().unwrap_or_default(),
                 row["ttl"].as_i64().unwrap_or_default(),
-                records_text(row)
+                records_text(row),
+                seen_text(row),
+                change_text(row),
             )?;
         }
         Ok(())
@@ -256,16 +348,18 @@ impl fmt::Display for Shown {
         };
         writeln!(
             f,
-            "{}\n  zone     {}\n  type     {}\n  ttl      {}\n  current  {}\n  private  {private}",
+            "{}\n  zone         {}\n  type         {}\n  ttl          {}\n  current      {}\n  last seen    {}\n  last change  {}\n  private      {private}",
             host["host"].as_str().unwrap_or_default(),
             host["zone_id"].as_str().unwrap_or_default(),
             host["type"].as_str().unwrap_or_default(),
             host["ttl"].as_i64().unwrap_or_default(),
             records_text(host),
+            seen_text(host),
+            change_text(host),
         )?;
         match host["secret"].as_str() {
-            Some(secret) => writeln!(f, "  secret   {secret}"),
-            None => writeln!(f, "  secret   (hidden; --show-secret prints it)"),
+            Some(secret) => writeln!(f, "  secret       {secret}"),
+            None => writeln!(f, "  secret       (hidden; --show-secret prints it)"),
         }
     }
 }
@@ -276,7 +370,8 @@ async fn show(global: &GlobalArgs, session: &Session, key: &str, name: &str, sho
         .host(name)
         .with_context(|| format!("{name} is not a host of stack {}", session.names.stack))?;
     let dns = Dns::new(session.clients.route53.clone());
-    let value = describe(&dns, host.name, host.config, show_secret).await;
+    let mut value = describe(&dns, host.name, host.config, show_secret).await;
+    add_activity(&mut value, host.name, activity(global, session).await.as_ref());
     render(global.output, &Shown(value));
     Ok(())
 }

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod docs;
 pub mod embed;
 pub mod host;
+pub mod logs;
 pub mod package;
 pub mod serve;
 pub mod setup;
@@ -61,6 +62,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
             Ok(Exit::Ok)
         }
         Command::Status => status::run(&cli.global).await,
+        Command::Logs(args) => logs::run(&cli.global, args).await.map(done),
         Command::Host(command) => host::run(&cli.global, command).await.map(done),
         Command::Config(command) => config::run(&cli.global, command).await.map(done),
         Command::ClientConfig { host, format, url, out } => {
