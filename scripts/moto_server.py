@@ -59,6 +59,26 @@ unchanged. Arguments are moto_server's (-H HOST -p PORT).
    AWS keeps it and answers it with its defaults (`Text` and
    `/aws/lambda/<name>`; with `JSON`, both levels `INFO` unless set). It is
    kept and answered so.
+
+10. moto 5.1 answers CloudWatch in the Query and JSON protocols only; AWS and
+   the Rust SDK (aws-sdk-cloudwatch 1.118) speak Smithy RPC v2 CBOR
+   (`POST /service/GraniteServiceVersion20100801/operation/OP`). Such a
+   request is decoded (botocore's CBOR reader) and handed to moto as the JSON
+   protocol's request; moto's JSON answer is encoded back into CBOR by the
+   operation's output shape (botocore's CBOR writer, so timestamps carry tag
+   1 as the SDK requires), with `smithy-protocol: rpc-v2-cbor`. Errors keep
+   `__type` and `message`, and the status.
+
+11. moto's SNS confirms every subscription at once. AWS confirms an email
+   subscription only when the person follows the link in the message it
+   sends: until then Subscribe answers `pending confirmation` (unless asked
+   for the ARN with ReturnSubscriptionArn), and the topic's subscription
+   listings show `PendingConfirmation` instead of an ARN. A new email or
+   email-json subscription stays pending here (moto cannot send the mail nor
+   be clicked).
+
+12. moto's CloudWatch Logs PutMetricFilter appends a second filter of the same
+   name; AWS's creates or replaces the log group's filter of that name.
 """
 
 import inspect
@@ -74,7 +94,11 @@ import moto.logs.exceptions as logs_exceptions
 import moto.logs.models as logs_models
 import moto.route53.responses as route53_responses
 import moto.s3.models as s3_models
+import moto.sns.models as sns_models
+import moto.sns.responses as sns_responses
+from moto.logs.metric_filters import MetricFilters
 from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import main
 
 CDATA_VALUE = "<![CDATA[{{ resource }}]]>"
@@ -916,6 +940,147 @@ if "LoggingConfig" in inspect.getsource(lambda_models.LambdaFunction):
 lambda_models.LambdaFunction.__init__ = function_init
 lambda_models.LambdaFunction.get_configuration = get_configuration
 lambda_models.LambdaFunction.update_configuration = update_configuration
+
+# 10. CloudWatch over Smithy RPC v2 CBOR.
+CBOR_PATH = "/service/GraniteServiceVersion20100801/operation/"
+
+
+def cloudwatch_cbor(app):
+    import base64
+    import datetime
+    import io
+
+    import botocore.session
+    from botocore.parsers import BaseCBORParser
+    from botocore.serialize import CBORSerializer
+
+    model = botocore.session.get_session().get_service_model("cloudwatch")
+    reader, writer = BaseCBORParser(), CBORSerializer()
+
+    def plain(value):
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, (bytes, bytearray)):
+            return base64.b64encode(value).decode()
+        raise TypeError(type(value))
+
+    def adapted(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(CBOR_PATH):
+            return app(environ, start_response)
+        operation = path[len(CBOR_PATH):]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        params = reader.parse_data_item(io.BytesIO(raw)) if raw else {}
+        body = json.dumps(params or {}, default=plain).encode()
+        environ = dict(environ)
+        environ.update(
+            PATH_INFO="/",
+            CONTENT_TYPE="application/x-amz-json-1.0",
+            CONTENT_LENGTH=str(len(body)),
+            HTTP_X_AMZ_TARGET=f"GraniteServiceVersion20100801.{operation}",
+        )
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ.pop("HTTP_SMITHY_PROTOCOL", None)
+        answer = {}
+
+        def capture(status, headers, exc_info=None):
+            answer["status"], answer["headers"] = status, headers
+
+        chunks = b"".join(app(environ, capture))
+        value = json.loads(chunks) if chunks.strip() else {}
+        out = bytearray()
+        status = answer["status"]
+        shape = model.operation_model(operation).output_shape
+        if status.startswith("2") and shape is not None:
+            writer._serialize_data_item(out, value, shape)
+        else:
+            # An error (or an operation without output): a plain map of
+            # strings, as the SDK reads `__type` and `message`.
+            kind = str(value.get("__type", "")).split("#")[-1]
+            error = {"__type": kind, "message": value.get("message") or value.get("Message") or ""}
+            if status.startswith("2"):
+                error = {}
+            writer._serialize_type_map(out, error, _StringMap(), None)
+        headers = [(k, v) for k, v in answer["headers"] if k.lower() not in ("content-type", "content-length")]
+        headers += [
+            ("Content-Type", "application/cbor"),
+            ("Content-Length", str(len(out))),
+            ("smithy-protocol", "rpc-v2-cbor"),
+        ]
+        start_response(status, headers)
+        return [bytes(out)]
+
+    return adapted
+
+
+class _StringShape:
+    type_name = "string"
+    serialization = {}
+
+
+class _StringMap:
+    type_name = "map"
+    serialization = {}
+    key = _StringShape()
+    value = _StringShape()
+
+
+_dispatcher_call = DomainDispatcherApplication.__call__
+_adapted = {}
+
+
+def dispatcher_call(dispatcher, environ, start_response):
+    inner = lambda e, s: _dispatcher_call(dispatcher, e, s)  # noqa: E731
+    return cloudwatch_cbor(inner)(environ, start_response)
+
+
+DomainDispatcherApplication.__call__ = dispatcher_call
+
+# 11. Email subscriptions wait for the person to confirm them.
+PENDING_PROTOCOLS = ("email", "email-json")
+_subscribe = sns_models.SNSBackend.subscribe
+_subscribe_response = sns_responses.SNSResponse.subscribe
+
+
+def subscribe(backend, topic_arn, endpoint, protocol):
+    existing = backend._find_subscription(topic_arn, endpoint, protocol)
+    subscription = _subscribe(backend, topic_arn, endpoint, protocol)
+    if existing is None and protocol in PENDING_PROTOCOLS:
+        subscription.pending = True
+        subscription.attributes["PendingConfirmation"] = "true"
+    return subscription
+
+
+def subscribe_response(response):
+    result = _subscribe_response(response)
+    subscription = response.backend.subscriptions.get(result.result["SubscriptionArn"])
+    wants_arn = str(response._get_param("ReturnSubscriptionArn")).lower() == "true"
+    if getattr(subscription, "pending", False) and not wants_arn:
+        result._result = {"SubscriptionArn": "pending confirmation"}
+    return result
+
+
+sns_models.SNSBackend.subscribe = subscribe
+sns_responses.SNSResponse.subscribe = subscribe_response
+sns_models.Subscription.subscription_arn = property(
+    lambda s: "PendingConfirmation" if getattr(s, "pending", False) else s.arn
+)
+
+# 12. PutMetricFilter replaces the log group's filter of that name.
+_add_filter = MetricFilters.add_filter
+
+
+def add_filter(filters, filter_name, filter_pattern, log_group_name, metric_transformations):
+    filters.metric_filters = [
+        f
+        for f in filters.metric_filters
+        if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)
+    ]
+    return _add_filter(filters, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+
+MetricFilters.add_filter = add_filter
 
 if __name__ == "__main__":
     sys.exit(main())
