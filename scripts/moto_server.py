@@ -952,10 +952,10 @@ def cloudwatch_cbor(app):
 
     import botocore.session
     from botocore.parsers import BaseCBORParser
-    from botocore.serialize import CBORSerializer
+    from botocore.serialize import RpcV2CBORSerializer
 
     model = botocore.session.get_session().get_service_model("cloudwatch")
-    reader, writer = BaseCBORParser(), CBORSerializer()
+    reader, writer = BaseCBORParser(), RpcV2CBORSerializer()
 
     def plain(value):
         if isinstance(value, datetime.datetime):
@@ -971,7 +971,7 @@ def cloudwatch_cbor(app):
         operation = path[len(CBOR_PATH):]
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
-        params = reader.parse_data_item(io.BytesIO(raw)) if raw else {}
+        params = reader.parse_data_item(reader.get_peekable_stream_from_bytes(raw)) if raw else {}
         body = json.dumps(params or {}, default=plain).encode()
         environ = dict(environ)
         environ.update(
@@ -982,6 +982,7 @@ def cloudwatch_cbor(app):
         )
         environ["wsgi.input"] = io.BytesIO(body)
         environ.pop("HTTP_SMITHY_PROTOCOL", None)
+        environ.pop("HTTP_X_AMZN_QUERY_MODE", None)
         answer = {}
 
         def capture(status, headers, exc_info=None):

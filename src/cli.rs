@@ -139,6 +139,14 @@ pub enum Command {
     #[command(subcommand)]
     Config(ConfigCommand),
 
+    /// Opt-in alerts by email: an SNS topic, alarms on the function's
+    /// errors and throttles and the API's 5xx answers, and per-host silence
+    /// alarms (`host add/set --alert-after`).
+    ///
+    /// Example: ddns-ctl alerts enable --email me@example.com
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
+
     /// Print a ready-to-use client setup for a host, with the stack's
     /// endpoint and the host's secret filled in.
     ///
@@ -544,7 +552,64 @@ pub enum HostCommand {
         /// Which records the host keeps.
         #[arg(long = "type", value_enum, value_name = "TYPE")]
         record_type: Option<RecordType>,
+        /// Alert when the host sends no accepted update for this long
+        /// (e.g. 30m, 6h; 5 minutes to 7 days). Needs alerts enabled.
+        #[arg(long, value_name = "DURATION", value_parser = alert_after, conflicts_with = "no_alert_after")]
+        alert_after: Option<u64>,
+        /// Stop alerting when the host goes quiet.
+        #[arg(long)]
+        no_alert_after: bool,
+        /// Send an email whenever the function changes the host's records.
+        /// Needs alerts enabled.
+        #[arg(long, conflicts_with = "no_notify_on_change")]
+        notify_on_change: bool,
+        /// Stop those emails.
+        #[arg(long)]
+        no_notify_on_change: bool,
     },
+}
+
+/// `ddns-ctl alerts …`.
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Create the stack's alert topic, subscribe ADDRESS (SNS mails a link
+    /// to confirm; nothing is delivered before), and add alarms on the
+    /// function's errors and throttles and the API's 5xx answers. Prints
+    /// what it costs. Running it again with another address adds that one.
+    ///
+    /// Example: ddns-ctl alerts enable --email me@example.com
+    Enable {
+        /// The address to notify.
+        #[arg(long, value_name = "ADDRESS")]
+        email: String,
+    },
+    /// Remove the topic, its subscriptions, every alarm and metric filter
+    /// ddns-ctl made, and the function's permission to publish. Hosts keep
+    /// their alert settings, which apply again after `alerts enable`.
+    Disable {
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show the topic, each subscription (pending or confirmed) and each
+    /// alarm with its state.
+    Status,
+    /// Publish a test message to the topic.
+    Test,
+}
+
+/// A `--alert-after` duration in seconds: whole minutes from 5 minutes to
+/// 7 days.
+pub fn alert_after(text: &str) -> Result<u64, String> {
+    use ddns_handler::config::{MAX_ALERT_AFTER_SECS, MIN_ALERT_AFTER_SECS};
+    let secs = humantime::parse_duration(text)
+        .map_err(|e| format!("{e} (write e.g. 30m, 6h or 2days)"))?
+        .as_secs_f64();
+    let whole = secs as u64;
+    if secs.fract() != 0.0 || whole % 60 != 0 || !(MIN_ALERT_AFTER_SECS..=MAX_ALERT_AFTER_SECS).contains(&whole) {
+        return Err("must be whole minutes from 5 minutes to 7 days (e.g. 30m, 6h)".into());
+    }
+    Ok(whole)
 }
 
 /// `ddns-ctl host add`.
@@ -574,6 +639,16 @@ pub struct HostAddArgs {
     /// Allow private, loopback and other non-public addresses.
     #[arg(long)]
     pub allow_private_addresses: bool,
+
+    /// Alert when the host sends no accepted update for this long (e.g.
+    /// 30m, 6h; 5 minutes to 7 days). Needs alerts enabled.
+    #[arg(long, value_name = "DURATION", value_parser = alert_after)]
+    pub alert_after: Option<u64>,
+
+    /// Send an email whenever the function changes the host's records.
+    /// Needs alerts enabled.
+    #[arg(long)]
+    pub notify_on_change: bool,
 }
 
 /// `ddns-ctl config …`.

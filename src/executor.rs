@@ -7,7 +7,9 @@
 use std::cell::RefCell;
 
 use crate::aws::retry::{Retry, Wait};
-use crate::aws::{AwsError, Clients, api, bucket, function, log_group, permission, role, stage};
+use crate::aws::{
+    AwsError, Clients, alarm, api, bucket, function, log_group, metric_filter, permission, role, stage, topic,
+};
 use crate::model::Names;
 use crate::plan::{Action, Kind, Plan, Step};
 use crate::stack::{Desired, Observation};
@@ -118,8 +120,29 @@ async fn apply(
             let source = permission::source_arn(names, &api_id(outputs)?, &desired.stage.name);
             permission::apply(&clients.lambda, names, action, &source).await?;
         }
+        Kind::Topic => topic::apply(&clients.sns, names, &alerts(desired, step)?.topic, action).await?,
+        Kind::MetricFilter => {
+            let filter = alerts(desired, step)?.filters.iter().find(|f| f.name == step.name);
+            let filter = filter.ok_or_else(|| missing(step))?;
+            metric_filter::apply(&clients.logs, names, filter, action).await?;
+        }
+        Kind::Alarm => {
+            let wanted = alerts(desired, step)?.alarms.iter().find(|a| a.name == step.name);
+            alarm::apply(&clients.cloudwatch, names, wanted.ok_or_else(|| missing(step))?, action).await?;
+        }
     }
     Ok(())
+}
+
+fn alerts<'d>(desired: &'d Desired, step: &Step) -> Result<&'d crate::stack::Alerts, AwsError> {
+    desired.alerts.as_ref().ok_or_else(|| missing(step))
+}
+
+fn missing(step: &Step) -> AwsError {
+    AwsError::Call {
+        operation: "deploy",
+        message: format!("no desired state for {step}"),
+    }
 }
 
 fn api_id(outputs: &Outputs) -> Result<String, AwsError> {
@@ -138,6 +161,9 @@ async fn delete(clients: &Clients, names: &Names, step: &Step, retry: &Retry<'_>
         Kind::LogGroup => log_group::delete(&clients.logs, names).await?,
         Kind::Bucket => bucket::delete(&clients.s3, names).await?,
         Kind::Role => role::delete(&clients.iam, names).await?,
+        Kind::Topic => topic::delete(&clients.sns, names).await?,
+        Kind::MetricFilter => metric_filter::delete(&clients.logs, names, &step.name).await?,
+        Kind::Alarm => alarm::delete(&clients.cloudwatch, &step.name).await?,
         Kind::Stage | Kind::Permission => true,
     };
     Ok(())

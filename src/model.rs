@@ -132,6 +132,8 @@ pub struct Names {
     pub api: String,
     /// The function's log group: the name Lambda writes to.
     pub log_group: String,
+    /// The alert topic (SNS), made by `alerts enable`.
+    pub topic: String,
 }
 
 impl Names {
@@ -156,6 +158,7 @@ impl Names {
             bucket: format!("ddns-ctl-{stack}-{}-{}", account.id, account.region),
             log_group: format!("/aws/lambda/{function}"),
             api: function.clone(),
+            topic: format!("ddns-ctl-{stack}-alerts"),
             function,
         })
     }
@@ -216,6 +219,23 @@ impl Names {
             &self.account,
             &format!("log-group:{}", self.log_group),
         )
+    }
+
+    /// The ARN of the alert topic.
+    pub fn topic_arn(&self) -> String {
+        self.arn("sns", &self.region, &self.account, &self.topic)
+    }
+
+    /// What the names of the stack's alarms and metric filters start with.
+    /// Stack names have no `/`, so no other stack's names start so.
+    pub fn alert_prefix(&self) -> String {
+        format!("ddns-ctl/{}/", self.stack)
+    }
+
+    /// The CloudWatch namespace of the stack's metrics (one per host that
+    /// has an alert-after, named by the host).
+    pub fn metric_namespace(&self) -> String {
+        format!("ddns-ctl/{}", self.stack)
     }
 
     /// The ARN of the config bucket.
@@ -350,6 +370,11 @@ mod tests {
         assert_eq!(names.bucket, "ddns-ctl-ddns-123456789012-eu-west-1");
         assert_eq!(names.function, "ddns-ctl-ddns");
         assert_eq!(names.log_group, "/aws/lambda/ddns-ctl-ddns");
+        assert_eq!(
+            names.topic_arn(),
+            "arn:aws:sns:eu-west-1:123456789012:ddns-ctl-ddns-alerts"
+        );
+        assert_eq!(names.alert_prefix(), "ddns-ctl/ddns/");
         assert_eq!(
             names.log_group_arn(),
             "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/ddns-ctl-ddns"

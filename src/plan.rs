@@ -30,6 +30,14 @@ pub enum Kind {
     Stage,
     /// The permission that lets the API invoke the function.
     Permission,
+    /// The alert topic (SNS) and its email subscriptions; only while
+    /// alerts are enabled.
+    Topic,
+    /// A metric filter on the function's log group: one host's accepted
+    /// requests.
+    MetricFilter,
+    /// A CloudWatch alarm that notifies the alert topic.
+    Alarm,
 }
 
 impl fmt::Display for Kind {
@@ -42,6 +50,9 @@ impl fmt::Display for Kind {
             Self::Api => "REST API",
             Self::Stage => "API stage",
             Self::Permission => "invoke permission",
+            Self::Topic => "alert topic",
+            Self::MetricFilter => "metric filter",
+            Self::Alarm => "alarm",
         })
     }
 }
@@ -120,6 +131,18 @@ pub enum Change {
         /// Days.
         days: i32,
     },
+    /// An email address to subscribe to the alert topic.
+    Subscribe {
+        /// The address.
+        endpoint: String,
+    },
+    /// An alarm's definition (metric, period, threshold, actions, …).
+    Alarm {
+        /// Which of its settings differ.
+        settings: Vec<&'static str>,
+    },
+    /// A metric filter's pattern or metric.
+    Filter,
 }
 
 impl fmt::Display for Change {
@@ -156,6 +179,9 @@ impl fmt::Display for Change {
             Self::Throttling { rate, burst } => write!(f, "throttling {rate}/s, burst {burst}"),
             Self::SourceArn => f.write_str("source ARN"),
             Self::Retention { days } => write!(f, "retention {days} days"),
+            Self::Subscribe { endpoint } => write!(f, "subscribe {endpoint}"),
+            Self::Alarm { settings } => write!(f, "alarm {}", settings.join(", ")),
+            Self::Filter => f.write_str("pattern and metric"),
         }
     }
 }

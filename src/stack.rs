@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::aws::function::Code;
-use crate::aws::{AwsError, Clients, api, bucket, function, log_group, permission, role, stage, zone};
+use crate::aws::{
+    AwsError, Clients, alarm, api, bucket, function, log_group, metric_filter, permission, role, stage, topic, zone,
+};
 use crate::model::{Names, Settings};
 use crate::plan::{Action, Kind, Plan, Step};
 
@@ -34,6 +36,13 @@ pub struct Observation {
     /// The config's hosts checked against the account's zones: the role is
     /// rendered from these zones only.
     pub zones: zone::Checked,
+    /// The alert topic, if there is one (alerts are enabled while it exists
+    /// with the stack's tags).
+    pub topic: Option<topic::Observed>,
+    /// The alarms with the stack's prefix.
+    pub alarms: Vec<alarm::Observed>,
+    /// The stack's metric filters on its log group.
+    pub filters: Vec<metric_filter::Desired>,
 }
 
 impl Observation {
@@ -52,6 +61,34 @@ impl Observation {
             .map_or(0, |c| c.len())
     }
 
+    /// Whether alerts are enabled: the stack's tagged topic exists.
+    pub fn alerts_enabled(&self) -> bool {
+        self.topic.as_ref().is_some_and(|t| t.tagged)
+    }
+
+    /// The config, if it was read.
+    pub fn config(&self) -> Option<&ddns_handler::config::Config> {
+        self.bucket.as_ref().and_then(|b| b.config.as_ref())
+    }
+
+    /// The settings as they exist (architecture, throttling, retention),
+    /// for commands that cannot know the flags of the last deploy.
+    pub fn settings(&self) -> Settings {
+        let defaults = Settings::default();
+        let stage = self.stage.as_ref();
+        Settings {
+            arch: self.function.as_ref().and_then(|f| f.arch).unwrap_or(defaults.arch),
+            rate_limit: stage.and_then(|s| s.rate_limit).unwrap_or(defaults.rate_limit),
+            burst_limit: stage.and_then(|s| s.burst_limit).unwrap_or(defaults.burst_limit),
+            log_retention_days: self
+                .log_group
+                .as_ref()
+                .and_then(|g| g.retention_days)
+                .unwrap_or(defaults.log_retention_days),
+            ..defaults
+        }
+    }
+
     /// Whether any part of the stack exists.
     pub fn exists(&self) -> bool {
         self.role.is_some() || self.bucket.is_some() || self.function.is_some() || self.api.is_some()
@@ -67,6 +104,7 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
         function::observe(&clients.lambda, names),
         api::observe(&clients.apigateway, names),
     )?;
+    let (topic, alarms, filters) = observe_alerts(clients, names).await?;
     let stage = async {
         match &api {
             Some(api) => stage::observe(&clients.apigateway, &api.id, &settings.stage).await,
@@ -100,7 +138,116 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
         stage,
         permission,
         zones,
+        topic,
+        alarms,
+        filters,
     })
+}
+
+/// What exists of the alerts: the topic, the alarms and the filters.
+pub async fn observe_alerts(
+    clients: &Clients,
+    names: &Names,
+) -> Result<
+    (
+        Option<topic::Observed>,
+        Vec<alarm::Observed>,
+        Vec<metric_filter::Desired>,
+    ),
+    AwsError,
+> {
+    tokio::try_join!(
+        topic::observe(&clients.sns, names),
+        alarm::observe(&clients.cloudwatch, names),
+        metric_filter::observe(&clients.logs, names),
+    )
+}
+
+/// What the alerts should be, while they are enabled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alerts {
+    /// The topic.
+    pub topic: topic::Desired,
+    /// The metric filters (one per host with an alert-after).
+    pub filters: Vec<metric_filter::Desired>,
+    /// The alarms: the stack's three, then one per host with an alert-after.
+    pub alarms: Vec<alarm::Desired>,
+}
+
+impl Alerts {
+    /// The alerts for the hosts of `config` (none without one), with
+    /// `emails` to subscribe. A host whose name no filter can match exactly
+    /// gets no filter or alarm (`host add/set` refuse such a name first).
+    pub fn new(names: &Names, stage: &str, config: Option<&ddns_handler::config::Config>, emails: Vec<String>) -> Self {
+        let topic_arn = names.topic_arn();
+        let mut alarms = alarm::stack_alarms(names, stage, &topic_arn);
+        let mut filters = Vec::new();
+        for host in config.into_iter().flat_map(|c| c.hosts()) {
+            let Some(secs) = host.config.alert_after_secs else {
+                continue;
+            };
+            let name = host.name.trim_end_matches('.').to_ascii_lowercase();
+            if let Ok(filter) = metric_filter::silence(names, &name) {
+                filters.push(filter);
+                alarms.push(alarm::silence(names, &name, secs, &topic_arn));
+            }
+        }
+        Self {
+            topic: topic::Desired { emails },
+            filters,
+            alarms,
+        }
+    }
+}
+
+/// The alert steps: the topic, then each filter and each alarm, creating,
+/// updating or deleting them so that they are what `desired` says (none
+/// when alerts are off). Only what carries the stack's tags or its exact
+/// names is deleted.
+pub fn plan_alerts(names: &Names, observed: &Observation, desired: Option<&Alerts>) -> (Option<Step>, Vec<Step>) {
+    let step = |kind, name: &str, action| Step {
+        kind,
+        name: name.to_owned(),
+        action,
+    };
+    let ours = observed.topic.as_ref().filter(|t| t.tagged);
+    let topic = match (desired, ours) {
+        (Some(d), _) => Some(step(
+            Kind::Topic,
+            &names.topic,
+            topic::plan(observed.topic.as_ref(), &d.topic),
+        )),
+        (None, Some(_)) => Some(step(Kind::Topic, &names.topic, Action::Delete)),
+        (None, None) => None,
+    };
+    let mut rest = Vec::new();
+    let no_filters = Vec::new();
+    let wanted_filters = desired.map_or(&no_filters, |d| &d.filters);
+    for filter in wanted_filters {
+        let found = observed.filters.iter().find(|f| f.name == filter.name);
+        rest.push(step(
+            Kind::MetricFilter,
+            &filter.name,
+            metric_filter::plan(found, filter),
+        ));
+    }
+    for filter in &observed.filters {
+        if !wanted_filters.iter().any(|f| f.name == filter.name) {
+            rest.push(step(Kind::MetricFilter, &filter.name, Action::Delete));
+        }
+    }
+    let no_alarms = Vec::new();
+    let wanted_alarms = desired.map_or(&no_alarms, |d| &d.alarms);
+    for alarm in wanted_alarms {
+        let found = observed.alarms.iter().find(|a| a.name == alarm.name);
+        rest.push(step(Kind::Alarm, &alarm.name, alarm::plan(found, alarm)));
+    }
+    for alarm in observed.alarms.iter().filter(|a| a.tagged) {
+        if !wanted_alarms.iter().any(|a| a.name == alarm.name) {
+            rest.push(step(Kind::Alarm, &alarm.name, Action::Delete));
+        }
+    }
+    (topic, rest)
 }
 
 /// What every resource should be. The role's permissions follow the zones
@@ -119,15 +266,37 @@ pub struct Desired {
     pub api: api::Desired,
     /// The stage.
     pub stage: stage::Desired,
+    /// The alerts, while they are enabled.
+    pub alerts: Option<Alerts>,
 }
 
 impl Desired {
-    /// The desired state for `settings`, deploying `code`.
+    /// The desired state for `settings`, deploying `code`; alerts stay as
+    /// they are (enabled iff the stack's tagged topic exists).
     pub fn new(names: &Names, settings: &Settings, observed: &Observation, code: Code) -> Self {
-        let environment = BTreeMap::from([
+        let alerts = observed
+            .alerts_enabled()
+            .then(|| Alerts::new(names, &settings.stage, observed.config(), vec![]));
+        Self::with_alerts(names, settings, observed, code, alerts)
+    }
+
+    /// The desired state with `alerts` (`alerts enable`, `alerts disable`).
+    pub fn with_alerts(
+        names: &Names,
+        settings: &Settings,
+        observed: &Observation,
+        code: Code,
+        alerts: Option<Alerts>,
+    ) -> Self {
+        let mut environment = BTreeMap::from([
             (ddns_handler::service::env::BUCKET.to_owned(), names.bucket.clone()),
             (ddns_handler::service::env::KEY.to_owned(), settings.key.clone()),
         ]);
+        // The function publishes host changes to the topic named here.
+        if alerts.is_some() {
+            environment.insert(ddns_handler::service::env::ALERT_TOPIC.to_owned(), names.topic_arn());
+        }
+        let topic_arn = alerts.as_ref().map(|_| names.topic_arn());
         Self {
             key: settings.key.clone(),
             role: role::Desired::new(
@@ -138,7 +307,8 @@ impl Desired {
                     .as_ref()
                     .and_then(|b| b.config.as_ref())
                     .map(|config| role::Grants::new(config, &observed.zones.zones))
-                    .unwrap_or_default(),
+                    .unwrap_or_default()
+                    .with_topic(topic_arn),
             ),
             log_group: log_group::Desired {
                 retention_days: settings.log_retention_days,
@@ -157,6 +327,7 @@ impl Desired {
                 rate_limit: settings.rate_limit,
                 burst_limit: settings.burst_limit,
             },
+            alerts,
         }
     }
 }
@@ -174,6 +345,7 @@ pub fn plan(names: &Names, observed: &Observation, desired: &Desired) -> Plan {
         .filter(|_| api != Action::Create)
         .map(|a| permission::source_arn(names, &a.id, &desired.stage.name));
     let permission_id = crate::model::PERMISSION_ID.to_owned();
+    let (topic, alerts) = plan_alerts(names, observed, desired.alerts.as_ref());
     let steps = [
         (
             Kind::Role,
@@ -203,7 +375,7 @@ pub fn plan(names: &Names, observed: &Observation, desired: &Desired) -> Plan {
             permission::plan(observed.permission.as_deref(), wanted_source.as_deref()),
         ),
     ];
-    let steps: Vec<Step> = steps
+    let mut steps: Vec<Step> = steps
         .into_iter()
         .map(|(kind, name, action)| Step {
             kind,
@@ -211,6 +383,16 @@ pub fn plan(names: &Names, observed: &Observation, desired: &Desired) -> Plan {
             action,
         })
         .collect();
+    // The topic before the function, whose environment names it; the
+    // filters and alarms last, once the log group, function and API exist.
+    if let Some(topic) = topic {
+        let at = steps
+            .iter()
+            .position(|s| s.kind == Kind::Function)
+            .unwrap_or(steps.len());
+        steps.insert(at, topic);
+    }
+    steps.extend(alerts);
     Plan { steps }
 }
 
@@ -227,6 +409,12 @@ pub struct Found {
     pub bucket: bool,
     /// The role.
     pub role: bool,
+    /// The alert topic (tagged).
+    pub topic: bool,
+    /// The stack's alarms (tagged).
+    pub alarms: Vec<String>,
+    /// The stack's metric filters (exact prefix, log group and namespace).
+    pub filters: Vec<String>,
     /// Resources with the stack's names that are not ours, and why.
     pub skipped: Vec<String>,
 }
@@ -268,7 +456,17 @@ pub async fn find(clients: &Clients, names: &Names) -> Result<Found, AwsError> {
     let log_group = log_group::observe(&clients.logs, names)
         .await?
         .is_some_and(|g| g.tagged);
+    let (topic, alarms, filters) = observe_alerts(clients, names).await?;
+    if topic.as_ref().is_some_and(|t| !t.tagged) {
+        found.skipped.push(format!(
+            "SNS topic {} exists but is not tagged managed-by=ddns-ctl",
+            names.topic
+        ));
+    }
     Ok(Found {
+        topic: topic.is_some_and(|t| t.tagged),
+        alarms: alarms.into_iter().filter(|a| a.tagged).map(|a| a.name).collect(),
+        filters: filters.into_iter().map(|f| f.name).collect(),
         apis: api::find(&clients.apigateway, names).await?,
         function,
         log_group,
@@ -286,7 +484,13 @@ pub fn sweep(names: &Names, found: &Found, keep_config: bool) -> Plan {
         name: name.to_owned(),
         action: Action::Delete,
     };
-    let mut steps: Vec<Step> = found.apis.iter().map(|id| delete(Kind::Api, id)).collect();
+    // Alarms, filters and topic first: a filter goes with its log group.
+    let mut steps: Vec<Step> = found.alarms.iter().map(|n| delete(Kind::Alarm, n)).collect();
+    steps.extend(found.filters.iter().map(|n| delete(Kind::MetricFilter, n)));
+    if found.topic {
+        steps.push(delete(Kind::Topic, &names.topic));
+    }
+    steps.extend(found.apis.iter().map(|id| delete(Kind::Api, id)));
     let rest = [
         (found.function, Kind::Function, &names.function),
         (found.log_group, Kind::LogGroup, &names.log_group),
@@ -340,7 +544,7 @@ mod tests {
             log_group: true,
             bucket: true,
             role: true,
-            skipped: vec![],
+            ..Found::default()
         };
         let plan = sweep(&names, &found, false);
         let steps: Vec<(Kind, &str)> = plan.steps.iter().map(|s| (s.kind, s.name.as_str())).collect();

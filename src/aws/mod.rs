@@ -6,6 +6,7 @@
 //! This layer knows the SDK and [`crate::model`] / [`crate::plan`], never
 //! the command line: connections are made from plain values.
 
+pub mod alarm;
 pub mod api;
 pub mod bucket;
 pub mod config;
@@ -13,10 +14,12 @@ pub mod credentials;
 pub mod function;
 pub mod log_events;
 pub mod log_group;
+pub mod metric_filter;
 pub mod permission;
 pub mod retry;
 pub mod role;
 pub mod stage;
+pub mod topic;
 pub mod zone;
 
 use std::fmt::Debug;
@@ -85,6 +88,10 @@ pub struct Clients {
     pub route53: aws_sdk_route53::Client,
     /// CloudWatch Logs, for the function's log group.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// SNS, for the alert topic.
+    pub sns: aws_sdk_sns::Client,
+    /// CloudWatch, for the alarms.
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     /// How long to wait for a config S3 does not serve yet ([`config::Patience`]).
     pub patience: config::Patience,
     /// How long the calls AWS rate-limits wait ([`retry`]).
@@ -102,6 +109,8 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(sdk),
             route53: aws_sdk_route53::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            sns: aws_sdk_sns::Client::new(sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
             patience: config::Patience::default(),
             retry: retry::Policy::default(),
         }

@@ -26,6 +26,10 @@ pub const POLICY_LIMIT: usize = 10_240;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Grants {
     zones: BTreeMap<String, BTreeMap<Vec<&'static str>, BTreeSet<String>>>,
+    /// Some host wants a message when its records change.
+    notify: bool,
+    /// The alert topic, while alerts are enabled.
+    topic_arn: Option<String>,
 }
 
 impl Grants {
@@ -56,7 +60,13 @@ impl Grants {
                 .or_default()
                 .extend(types);
         }
-        let mut grants = Self::default();
+        let mut grants = Self {
+            notify: configs
+                .iter()
+                .flat_map(|config| config.hosts())
+                .any(|h| h.config.notify_on_change),
+            ..Self::default()
+        };
         for (zone, hosts) in names {
             let groups = grants.zones.entry(zone).or_default();
             for (name, types) in hosts {
@@ -64,6 +74,18 @@ impl Grants {
             }
         }
         grants
+    }
+
+    /// With the alert topic `arn` (alerts enabled) or without (`None`):
+    /// the function may publish to it only while some host wants to hear of
+    /// its changes.
+    pub fn with_topic(self, arn: Option<String>) -> Self {
+        Self { topic_arn: arn, ..self }
+    }
+
+    /// The topic the function may publish to, if any.
+    pub fn publish_topic(&self) -> Option<&str> {
+        self.topic_arn.as_deref().filter(|_| self.notify)
     }
 
     /// The zones with hosts.
@@ -152,6 +174,14 @@ impl Desired {
                     "Condition": condition,
                 }));
             }
+        }
+        if let Some(topic) = grants.publish_topic() {
+            changes.push(json!({
+                "Sid": "PublishAlerts",
+                "Effect": "Allow",
+                "Action": "sns:Publish",
+                "Resource": topic,
+            }));
         }
         if let Some(statements) = policy["Statement"].as_array_mut() {
             statements.extend(changes);
@@ -518,6 +548,34 @@ mod tests {
                 assert!(statement.get("Condition").is_some(), "{statement}");
             }
         }
+    }
+
+    #[test]
+    fn the_function_may_publish_to_the_topic_only_while_a_host_wants_it() {
+        let names = Names::example("home");
+        let topic = Some(names.topic_arn());
+        let plain = config_of(&[("a.one.example.", "Z1", "A")]);
+        let mut notifying = plain.clone();
+        notifying.host_mut("a.one.example.").unwrap().notify_on_change = true;
+        let publish = |config: &Config, topic: Option<String>| {
+            let desired = Desired::new(&names, "config.json", &grants(config, &["Z1"]).with_topic(topic));
+            desired.policy["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s.to_string().contains("sns:"))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert!(publish(&plain, topic.clone()).is_empty());
+        assert!(publish(&notifying, None).is_empty());
+        assert_eq!(
+            publish(&notifying, topic),
+            [
+                json!({"Sid": "PublishAlerts", "Effect": "Allow", "Action": "sns:Publish",
+                    "Resource": "arn:aws:sns:us-east-1:123456789012:ddns-ctl-home-alerts"})
+            ]
+        );
     }
 
     #[test]

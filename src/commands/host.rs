@@ -35,8 +35,37 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
         HostCommand::Show { host, show_secret } => show(global, &session, &key, &host, show_secret).await,
         HostCommand::Remove { host, delete_records } => remove(global, &session, &key, &host, delete_records).await,
         HostCommand::RotateSecret { host } => rotate(global, &session, &key, &host).await,
-        HostCommand::Set { host, ttl, record_type } => {
-            set(global, &session, &key, &host, ttl, record_type.map(Into::into)).await
+        HostCommand::Set {
+            host,
+            ttl,
+            record_type,
+            alert_after,
+            no_alert_after,
+            notify_on_change,
+            no_notify_on_change,
+        } => {
+            let alerting = Alerting {
+                alert_after: match (alert_after, no_alert_after) {
+                    (Some(secs), _) => Some(Some(secs)),
+                    (None, true) => Some(None),
+                    (None, false) => None,
+                },
+                notify: match (notify_on_change, no_notify_on_change) {
+                    (true, _) => Some(true),
+                    (false, true) => Some(false),
+                    (false, false) => None,
+                },
+            };
+            set(
+                global,
+                &session,
+                &key,
+                &host,
+                ttl,
+                record_type.map(Into::into),
+                alerting,
+            )
+            .await
         }
     }
 }
@@ -132,6 +161,17 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         alert_after_secs: None,
         extra: Map::new(),
     };
+    if args.alert_after.is_some() || args.notify_on_change {
+        super::alerts::require_enabled(session).await?;
+    }
+    if args.alert_after.is_some() {
+        super::alerts::check_alert_after(session, key, host.as_str()).await?;
+    }
+    let entry = HostConfig {
+        notify_on_change: args.notify_on_change,
+        alert_after_secs: args.alert_after,
+        ..entry
+    };
     Config::check(host.as_str(), &entry)?;
     // The role first, then the config: see `Session::change_config`.
     let ((), deployed) = session
@@ -145,6 +185,10 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
             Ok(())
         })
         .await?;
+    if args.alert_after.is_some() {
+        eprintln!("{}", super::alerts::ALERT_AFTER_COST);
+        super::alerts::sync(session, key).await?;
+    }
     // A larger config needs a larger function to load it.
     let needed = crate::model::function_memory_mb(session.config(key).size().await?);
     let memory_raised_to = function::ensure_memory(&session.clients.lambda, &session.names, needed).await?;
@@ -391,6 +435,8 @@ async fn remove(
                 .ok_or_else(|| ChangeError::Refused(format!("{name} is not a host of stack {}", session.names.stack)))
         })
         .await?;
+    // Its silence filter and alarm go with it.
+    super::alerts::sync(session, key).await?;
     let mut deleted = Vec::new();
     if delete_records {
         deleted = zone::delete_address_records(&session.clients.route53, removed_host.zone_id(), &removed_name).await?;
@@ -485,6 +531,14 @@ async fn rotate(global: &GlobalArgs, session: &Session, key: &str, name: &str) -
     Ok(())
 }
 
+/// What `host set` changes of a host's alerts: `None` leaves it as it is.
+struct Alerting {
+    /// A new alert-after (`Some(None)` clears it).
+    alert_after: Option<Option<u64>>,
+    /// Whether the host wants a message on each change.
+    notify: Option<bool>,
+}
+
 async fn set(
     global: &GlobalArgs,
     session: &Session,
@@ -492,9 +546,20 @@ async fn set(
     name: &str,
     ttl: Option<i64>,
     kind: Option<RecordKind>,
+    alerting: Alerting,
 ) -> anyhow::Result<()> {
-    if ttl.is_none() && kind.is_none() {
-        anyhow::bail!("nothing to change: pass --ttl and/or --type");
+    if ttl.is_none() && kind.is_none() && alerting.alert_after.is_none() && alerting.notify.is_none() {
+        anyhow::bail!(
+            "nothing to change: pass --ttl, --type, --alert-after, --no-alert-after, --notify-on-change or --no-notify-on-change"
+        );
+    }
+    // Turning an alert on needs the topic; turning one off never does.
+    let adds_alert = matches!(alerting.alert_after, Some(Some(_)));
+    if adds_alert || alerting.notify == Some(true) {
+        super::alerts::require_enabled(session).await?;
+    }
+    if adds_alert {
+        super::alerts::check_alert_after(session, key, name).await?;
     }
     // A new record type widens (dual) or narrows (A or AAAA only) what the
     // role must allow: see `Session::change_config`.
@@ -509,11 +574,23 @@ async fn set(
             if let Some(kind) = kind {
                 host.route_53_record_type = kind;
             }
+            if let Some(after) = alerting.alert_after {
+                host.alert_after_secs = after;
+            }
+            if let Some(notify) = alerting.notify {
+                host.notify_on_change = notify;
+            }
             let entry = host.clone();
             Config::check(name, &entry).map_err(|e| ChangeError::Refused(e.to_string()))?;
             Ok((config.host(name).map(|h| h.name.to_owned()).unwrap_or_default(), entry))
         })
         .await?;
+    if alerting.alert_after.is_some() {
+        if adds_alert {
+            eprintln!("{}", super::alerts::ALERT_AFTER_COST);
+        }
+        super::alerts::sync(session, key).await?;
+    }
     render(
         global.output,
         &Changed {

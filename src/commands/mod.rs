@@ -1,6 +1,7 @@
 //! One module per subcommand, and what they share: connecting to AWS and
 //! naming the stack.
 
+pub mod alerts;
 pub mod client_config;
 pub mod config;
 pub mod deploy;
@@ -65,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Logs(args) => logs::run(&cli.global, args).await.map(done),
         Command::Host(command) => host::run(&cli.global, command).await.map(done),
         Command::Config(command) => config::run(&cli.global, command).await.map(done),
+        Command::Alerts(command) => alerts::run(&cli.global, command).await.map(done),
         Command::ClientConfig { host, format, url, out } => {
             client_config::run(&cli.global, &host, format, url, out).await.map(done)
         }
@@ -204,7 +206,13 @@ impl Session {
         };
         // Only zones that exist and hold their hosts ever reach the role.
         let checked = aws::zone::check_all(&self.clients.route53, configs).await?;
-        let desired = role::Desired::new(&self.names, key, &role::Grants::covering(configs, &checked.zones));
+        // The function may publish to the topic only while alerts are on.
+        let topic = aws::topic::observe(&self.clients.sns, &self.names)
+            .await?
+            .filter(|t| t.tagged)
+            .map(|t| t.arn);
+        let grants = role::Grants::covering(configs, &checked.zones).with_topic(topic);
+        let desired = role::Desired::new(&self.names, key, &grants);
         if report {
             for problem in &checked.problems {
                 eprintln!("warning: {problem}; the function may not change records there");

@@ -219,6 +219,8 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             record_type,
             secret_stdin: false,
             allow_private_addresses: false,
+            alert_after: None,
+            notify_on_change: false,
         },
     )
     .await?;

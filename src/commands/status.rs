@@ -63,6 +63,8 @@ pub struct Status {
     pub code: CodeCheck,
     /// Each resource.
     pub resources: Vec<Resource>,
+    /// The alerts: topic, subscriptions (pending or confirmed), alarms.
+    pub alerts: Option<super::alerts::Report>,
 }
 
 /// How the deployed code compares with the package this binary carries.
@@ -111,6 +113,9 @@ impl fmt::Display for Status {
                 "  role     zone {zone}: too many hosts to name each; records are allowed by pattern there"
             )?;
         }
+        if let Some(alerts) = &self.alerts {
+            write!(f, "{alerts}")?;
+        }
         f.write_str(match (self.healthy, self.config_problems.is_empty()) {
             (true, _) => "healthy\n",
             (false, true) => "not healthy: run `ddns-ctl deploy` to repair\n",
@@ -125,24 +130,12 @@ impl fmt::Display for Status {
 pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     let session = Session::connect(global).await?;
     let names = &session.names;
-    let defaults = Settings::default();
-    let observed = stack::observe(&session.clients, names, &defaults).await?;
+    let observed = stack::observe(&session.clients, names, &Settings::default()).await?;
     // Status cannot know the deploy flags, so it checks what deploy always
     // sets, and takes the architecture, throttling and retention from what
     // exists. Code is compared only with the package this binary carries:
     // a build from sources would take minutes, and a zip is a deploy flag.
-    let stage = observed.stage.as_ref();
-    let settings = Settings {
-        arch: observed.function.as_ref().and_then(|f| f.arch).unwrap_or(defaults.arch),
-        rate_limit: stage.and_then(|s| s.rate_limit).unwrap_or(defaults.rate_limit),
-        burst_limit: stage.and_then(|s| s.burst_limit).unwrap_or(defaults.burst_limit),
-        log_retention_days: observed
-            .log_group
-            .as_ref()
-            .and_then(|g| g.retention_days)
-            .unwrap_or(defaults.log_retention_days),
-        ..defaults
-    };
+    let settings = observed.settings();
     let package = match observed.function {
         Some(_) => embedded::package(settings.arch)?,
         None => None,
@@ -172,6 +165,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     status.config_problems = observed.zones.problems.clone();
     status.patterned_zones = desired.role.patterned_zones.clone();
     status.healthy &= status.config_problems.is_empty();
+    status.alerts = Some(super::alerts::report(&session, &observed));
     render(global.output, &status);
     Ok(if status.healthy { Exit::Ok } else { Exit::Failure })
 }
@@ -209,5 +203,6 @@ fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hos
         patterned_zones: vec![],
         code: CodeCheck::NotCompared,
         resources,
+        alerts: None,
     }
 }

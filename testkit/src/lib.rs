@@ -338,11 +338,18 @@ pub fn parse_recording(text: &str) -> Vec<RecordedCall> {
                 .and_then(|(_, v)| v.as_str())
                 .and_then(|t| t.rsplit('.').next())
                 .map(str::to_owned);
+            // Smithy RPC v2 CBOR ones (CloudWatch) in the path, though
+            // scripts/moto_server.py hands moto the JSON form.
+            let rpc = url
+                .split("/operation/")
+                .nth(1)
+                .map(|op| op.trim_end_matches('/').to_owned());
             let action = decoded
                 .split('&')
                 .find_map(|pair| pair.strip_prefix("Action="))
                 .map(str::to_owned)
-                .or(target);
+                .or(target)
+                .or(rpc);
             RecordedCall { method, url, action }
         })
         .filter(|call| !call.url.contains("/moto-api/"))

@@ -190,6 +190,8 @@ pub struct Aws {
     pub apigateway: aws_sdk_apigateway::Client,
     pub route53: aws_sdk_route53::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Aws {
@@ -202,6 +204,8 @@ impl Aws {
             apigateway: aws_sdk_apigateway::Client::new(&sdk),
             route53: aws_sdk_route53::Client::new(&sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
+            sns: aws_sdk_sns::Client::new(&sdk),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
         }
     }
 
