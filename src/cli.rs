@@ -586,6 +586,8 @@ pub enum AlertsCommand {
     /// Remove the topic, its subscriptions, every alarm and metric filter
     /// ddns-ctl made, and the function's permission to publish. Hosts keep
     /// their alert settings, which apply again after `alerts enable`.
+    ///
+    /// Example: ddns-ctl alerts disable --yes
     Disable {
         /// Do not ask for confirmation.
         #[arg(long)]
@@ -593,8 +595,12 @@ pub enum AlertsCommand {
     },
     /// Show the topic, each subscription (pending or confirmed) and each
     /// alarm with its state.
+    ///
+    /// Example: ddns-ctl alerts status --output json
     Status,
     /// Publish a test message to the topic.
+    ///
+    /// Example: ddns-ctl alerts test
     Test,
 }
 
@@ -606,7 +612,10 @@ pub fn alert_after(text: &str) -> Result<u64, String> {
         .map_err(|e| format!("{e} (write e.g. 30m, 6h or 2days)"))?
         .as_secs_f64();
     let whole = secs as u64;
-    if secs.fract() != 0.0 || whole % 60 != 0 || !(MIN_ALERT_AFTER_SECS..=MAX_ALERT_AFTER_SECS).contains(&whole) {
+    if secs.fract() != 0.0
+        || !whole.is_multiple_of(60)
+        || !(MIN_ALERT_AFTER_SECS..=MAX_ALERT_AFTER_SECS).contains(&whole)
+    {
         return Err("must be whole minutes from 5 minutes to 7 days (e.g. 30m, 6h)".into());
     }
     Ok(whole)

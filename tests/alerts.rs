@@ -87,7 +87,8 @@ async fn enable_makes_a_tagged_topic_a_pending_subscription_and_three_alarms_onc
     assert_eq!(subs[0].subscription_arn(), Some("PendingConfirmation"));
 
     let found = alarms(&aws, &stack).await;
-    let mut seen: Vec<(String, String, String, Vec<(String, String)>)> = found
+    type Seen = (String, String, String, Vec<(String, String)>);
+    let mut seen: Vec<Seen> = found
         .iter()
         .map(|a| {
             assert_eq!(a.statistic().map(|s| s.as_str()), Some("Sum"), "{a:?}");
@@ -98,8 +99,8 @@ async fn enable_makes_a_tagged_topic_a_pending_subscription_and_three_alarms_onc
                 Some("GreaterThanThreshold")
             );
             assert_eq!(a.treat_missing_data(), Some("notBreaching"));
-            assert_eq!(a.alarm_actions(), [arn.clone()]);
-            assert_eq!(a.ok_actions(), [arn.clone()]);
+            assert_eq!(a.alarm_actions(), std::slice::from_ref(&arn));
+            assert_eq!(a.ok_actions(), std::slice::from_ref(&arn));
             let mut dims: Vec<(String, String)> = a
                 .dimensions()
                 .iter()
@@ -365,7 +366,7 @@ async fn teardown_leaves_only_others(stack: &Stack<'_>, aws: &Aws) {
         .iter()
         .map(|a| a.alarm_name().unwrap().to_owned())
         .collect();
-    assert_eq!(left, [other_alarm.clone()]);
+    assert_eq!(left, std::slice::from_ref(&other_alarm));
     let env = aws
         .lambda
         .get_function_configuration()

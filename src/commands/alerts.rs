@@ -122,7 +122,7 @@ fn only_alerts(plan: Plan) -> Plan {
                     })
                     .cloned()
                     .collect();
-                (!keep.is_empty()).then(|| Step {
+                (!keep.is_empty()).then_some(Step {
                     action: Action::Update(keep),
                     ..step
                 })
