@@ -104,7 +104,16 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
         function::observe(&clients.lambda, names),
         api::observe(&clients.apigateway, names),
     )?;
-    let (topic, alarms, filters) = observe_alerts(clients, names).await?;
+    // Alarms and filters are read only while alerts are on, so a stack
+    // without alerts costs one read more than before (the topic).
+    let topic = topic::observe(&clients.sns, names).await?;
+    let (alarms, filters) = match &topic {
+        Some(t) if t.tagged => tokio::try_join!(
+            alarm::observe(&clients.cloudwatch, names),
+            metric_filter::observe(&clients.logs, names),
+        )?,
+        _ => (vec![], vec![]),
+    };
     let stage = async {
         match &api {
             Some(api) => stage::observe(&clients.apigateway, &api.id, &settings.stage).await,

@@ -37,7 +37,12 @@ pub async fn run(global: &GlobalArgs, command: AlertsCommand) -> anyhow::Result<
         key,
         ..Settings::default()
     };
-    let observed = stack::observe(&session.clients, &session.names, &settings).await?;
+    let mut observed = stack::observe(&session.clients, &session.names, &settings).await?;
+    // Deploy reads alarms and filters only while the topic exists; these
+    // commands read them always, so that disable also removes what an
+    // interrupted one left.
+    let (topic, alarms, filters) = stack::observe_alerts(&session.clients, &session.names).await?;
+    (observed.topic, observed.alarms, observed.filters) = (topic, alarms, filters);
     let settings = Settings {
         key: settings.key,
         ..observed.settings()
