@@ -283,3 +283,101 @@ async fn logs_follow_prints_new_requests_once() {
     assert_eq!(summary(&more).len(), 1, "duplicates or nothing: {more:?}");
     assert_eq!(more[0]["result"], "unchanged");
 }
+
+/// A host's silence filter, as `host set --alert-after` makes it, counts
+/// exactly that host's accepted lines among the real ones: not its refused
+/// request, not the look-alike `myhome.…`, and not a line for
+/// `home.….evil.net` (a real line with only its host changed).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_silence_filter_matches_its_hosts_accepted_lines_only() {
+    let logged = logged().await;
+    let (stack, home) = (&logged.stack, &logged.home);
+    let aws = Aws::new(ddns_testkit::moto()).await;
+    let home_line = home.trim_end_matches('.');
+    let events = aws
+        .logs
+        .filter_log_events()
+        .log_group_name(stack.log_group())
+        .send()
+        .await
+        .unwrap();
+    let real = events
+        .events()
+        .iter()
+        .filter_map(|e| e.message())
+        .find(|m| m.contains(&format!(r#""host":"{home_line}""#)) && m.contains(r#""result":"unchanged""#))
+        .expect("a real unchanged line for home")
+        .to_owned();
+    let evil = real.replace(
+        &format!(r#""host":"{home_line}""#),
+        &format!(r#""host":"{home_line}.evil.net""#),
+    );
+    aws.logs
+        .put_log_events()
+        .log_group_name(stack.log_group())
+        .log_stream_name(STREAM)
+        .log_events(
+            aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                .timestamp(chrono_ms())
+                .message(evil)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    for args in [
+        &["alerts", "enable", "--email", "owner@example.com"][..],
+        &["host", "set", home, "--alert-after", "30m"],
+    ] {
+        let out = stack.cli().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let filters = aws
+        .logs
+        .describe_metric_filters()
+        .log_group_name(stack.log_group())
+        .send()
+        .await
+        .unwrap();
+    let [filter] = filters.metric_filters() else {
+        panic!("one filter expected: {filters:?}");
+    };
+    let matched = aws
+        .logs
+        .filter_log_events()
+        .log_group_name(stack.log_group())
+        .filter_pattern(filter.filter_pattern().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let results: Vec<(String, String)> = matched
+        .events()
+        .iter()
+        .map(|e| {
+            let line: Value = serde_json::from_str(e.message().unwrap()).unwrap();
+            let fields = &line["fields"];
+            (
+                fields["host"].as_str().unwrap().to_owned(),
+                fields["result"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let home_result = |r: &str| (home_line.to_owned(), r.to_owned());
+    assert_eq!(
+        results,
+        [home_result("changed"), home_result("changed"), home_result("unchanged")]
+    );
+}
+
+fn chrono_ms() -> i64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    i64::try_from(now.as_millis()).unwrap()
+}

@@ -218,7 +218,13 @@ async fn a_change_is_published_once_and_a_check_in_never() {
         &binary(),
         moto,
         &fx.bucket,
-        &[("AWS_LAMBDA_LOG_FORMAT", "JSON"), ("DDNS_ALERT_TOPIC_ARN", &topic)],
+        // The config cached as deployed (5 s would do; 300 keeps a slow
+        // run from revalidating mid-count), so each count is the update's.
+        &[
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+            ("DDNS_ALERT_TOPIC_ARN", &topic),
+            ("DDNS_CONFIG_MAX_AGE_SECS", "300"),
+        ],
     )
     .await;
     let set = |host: &str| {
@@ -233,26 +239,37 @@ async fn a_change_is_published_once_and_a_check_in_never() {
     let publishes =
         |calls: &[ddns_testkit::RecordedCall]| calls.iter().filter(|c| c.action.as_deref() == Some("Publish")).count();
 
-    // Warm: the config is read before counting starts.
-    function
-        .invoke(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP)))
-        .await;
+    // Warm: a refused request reads the config before counting starts.
+    let wrong = seed_hash(SOURCE_IP, &home, "not-the-secret-0000");
+    let warm = rest_event(
+        "/",
+        &[("mode", "set"), ("hostname", &home), ("hash", &wrong)],
+        &[],
+        Some(SOURCE_IP),
+    );
+    assert_eq!(function.invoke(warm).await["statusCode"], 403);
     moto.start_recording();
     let reply = function.invoke(set(&home)).await;
     assert_eq!(reply["statusCode"], 200, "{reply}");
     let change = moto.recorded();
     assert_eq!(publishes(&change), 1, "{change:?}");
+    // ListResourceRecordSets, ChangeResourceRecordSets, Publish.
+    assert_eq!(change.len(), 3, "{change:?}");
 
     moto.start_recording();
     let reply = function.invoke(set(&home)).await;
     assert!(reply["body"].as_str().unwrap().contains("matches"), "{reply}");
     let unchanged = moto.recorded();
     assert_eq!(publishes(&unchanged), 0, "{unchanged:?}");
+    // Still the one ListResourceRecordSets of an unchanged check-in.
+    assert_eq!(unchanged.len(), 1, "{unchanged:?}");
 
     moto.start_recording();
     function.invoke(set(&quiet)).await;
     let other = moto.recorded();
     assert_eq!(publishes(&other), 0, "{other:?}");
+    // A change without notification: list and change.
+    assert_eq!(other.len(), 2, "{other:?}");
     assert_eq!(fx.record(&quiet, "A").await, [SOURCE_IP]);
 
     let name = home.trim_end_matches('.').to_ascii_lowercase();
