@@ -598,3 +598,76 @@ async fn the_role_widens_before_the_config_and_narrows_after_it() {
         "{zone_id}"
     );
 }
+
+/// `host list` reads a zone that holds several hosts page by page (300
+/// record sets a page) instead of once a host, and still shows each host's
+/// own values: those on the second page, and none for a host without
+/// records.
+#[tokio::test(flavor = "multi_thread")]
+async fn host_list_reads_a_zone_of_hosts_by_pages() {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType};
+    let moto: &'static ddns_testkit::Moto = Box::leak(Box::new(ddns_testkit::Moto::dedicated()));
+    let aws = common::Aws::new(moto).await;
+    let stack = common::Stack::new(moto);
+    stack.deploy(&[]);
+    let (zone_id, zone) = aws.zone().await;
+    // 320 other names sort before the hosts ("a…" < "zz…"), so the hosts'
+    // records are on the second page.
+    let mut batch = ChangeBatch::builder();
+    let mut hosts = serde_json::Map::new();
+    for i in 0..320 {
+        batch = batch.changes(a_record(&format!("a{i:03}.{zone}"), "192.0.2.1"));
+    }
+    for i in 0..5 {
+        let host = format!("zz{i}.{zone}");
+        if i < 4 {
+            batch = batch.changes(a_record(&host, &format!("203.0.113.{i}")));
+        }
+        hosts.insert(host, common::host_entry(&zone_id, "0123456789abcdef", false));
+    }
+    aws.route53
+        .change_resource_record_sets()
+        .hosted_zone_id(&zone_id)
+        .change_batch(batch.build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    aws.put_config(&stack, &Value::Object(hosts)).await;
+
+    moto.start_recording();
+    let listing = json_of(&stack.cli().args(["--output", "json", "host", "list"]).output().unwrap());
+    let calls = moto.recorded();
+    let values: Vec<Value> = listing
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["records"]["A"].clone())
+        .collect();
+    assert_eq!(
+        values,
+        [
+            json!(["203.0.113.0"]),
+            json!(["203.0.113.1"]),
+            json!(["203.0.113.2"]),
+            json!(["203.0.113.3"]),
+            json!([])
+        ]
+    );
+    let listings = calls.iter().filter(|c| c.url.contains("/rrset")).count();
+    assert_eq!(listings, 2, "two pages, not one call a host: {calls:#?}");
+
+    fn a_record(name: &str, value: &str) -> Change {
+        let set = ResourceRecordSet::builder()
+            .name(name)
+            .r#type(RrType::A)
+            .ttl(60)
+            .resource_records(ResourceRecord::builder().value(value).build().unwrap())
+            .build()
+            .unwrap();
+        Change::builder()
+            .action(ChangeAction::Create)
+            .resource_record_set(set)
+            .build()
+            .unwrap()
+    }
+}

@@ -164,6 +164,58 @@ pub async fn delete_address_records(route53: &Client, zone_id: &str, name: &str)
     Ok(kinds)
 }
 
+/// The A and AAAA values of every name in the zone, by
+/// `lookup_key(name)`, through every page of ListResourceRecordSets (up to
+/// 300 record sets a page): `host list` reads a zone that holds many hosts
+/// this way, in one or a few calls instead of one a host.
+pub async fn address_records(
+    route53: &Client,
+    zone_id: &str,
+) -> Result<std::collections::HashMap<String, ddns_handler::dns::CurrentRecords>, AwsError> {
+    use aws_sdk_route53::types::RrType;
+    let mut records: std::collections::HashMap<String, ddns_handler::dns::CurrentRecords> =
+        std::collections::HashMap::new();
+    let mut next: Option<(String, RrType, Option<String>)> = None;
+    loop {
+        let (name, kind, identifier) = next
+            .take()
+            .map_or((None, None, None), |(n, t, i)| (Some(n), Some(t), i));
+        let out = route53
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .set_start_record_name(name)
+            .set_start_record_type(kind)
+            .set_start_record_identifier(identifier)
+            .send()
+            .await
+            .map_err(AwsError::on("ListResourceRecordSets"))?;
+        for set in out.resource_record_sets() {
+            if !matches!(set.r#type(), RrType::A | RrType::Aaaa) {
+                continue;
+            }
+            let values = set.resource_records().iter().map(|r| r.value().to_owned()).collect();
+            let entry = records
+                .entry(ddns_handler::hostname::lookup_key(set.name()))
+                .or_default();
+            if *set.r#type() == RrType::A {
+                entry.a = values;
+            } else {
+                entry.aaaa = values;
+            }
+        }
+        match (out.is_truncated(), out.next_record_name(), out.next_record_type()) {
+            (true, Some(name), Some(kind)) => {
+                next = Some((
+                    name.to_owned(),
+                    kind.clone(),
+                    out.next_record_identifier().map(str::to_owned),
+                ));
+            }
+            _ => return Ok(records),
+        }
+    }
+}
+
 /// Every hosted zone in the account, by name.
 pub async fn list(route53: &Client) -> Result<Vec<Zone>, AwsError> {
     let mut zones = Vec::new();

@@ -4,8 +4,8 @@
 
 use anyhow::Context as _;
 use ddns_handler::config::{Config, HostConfig, RecordKind, Secret};
-use ddns_handler::dns::Dns;
-use ddns_handler::hostname::Hostname;
+use ddns_handler::dns::{CurrentRecords, Dns};
+use ddns_handler::hostname::{Hostname, lookup_key};
 use serde_json::{Map, Value, json};
 
 use std::collections::BTreeMap;
@@ -215,9 +215,18 @@ async fn read(session: &Session, key: &str) -> anyhow::Result<Config> {
 /// A host's settings and current records, without its secret unless asked.
 async fn describe(dns: &Dns, name: &str, host: &HostConfig, with_secret: bool) -> Value {
     let current = dns.current(host.zone_id(), name, host.route_53_record_type).await;
+    describe_with(current.map_err(|e| e.to_string()), name, host, with_secret)
+}
+
+/// [`describe`] with the records already read; only the host's types count.
+fn describe_with(current: Result<CurrentRecords, String>, name: &str, host: &HostConfig, with_secret: bool) -> Value {
+    let kind = host.route_53_record_type;
     let records = match current {
-        Ok(current) => json!({ "A": current.a, "AAAA": current.aaaa }),
-        Err(err) => json!({ "error": err.to_string() }),
+        Ok(current) => json!({
+            "A": if kind.has_a() { current.a } else { Vec::new() },
+            "AAAA": if kind.has_aaaa() { current.aaaa } else { Vec::new() },
+        }),
+        Err(err) => json!({ "error": err }),
     };
     let mut value = json!({
         "host": name,
@@ -256,9 +265,29 @@ async fn list(global: &GlobalArgs, session: &Session, key: &str) -> anyhow::Resu
     let config = read(session, key).await?;
     let dns = Dns::new(session.clients.route53.clone());
     let seen = activity(global, session).await;
+    // A zone with several hosts is read whole, a page (300 record sets) at
+    // a time, rather than once a host.
+    let mut per_zone: BTreeMap<&str, usize> = BTreeMap::new();
+    for host in config.hosts() {
+        *per_zone.entry(host.config.zone_id()).or_default() += 1;
+    }
+    let mut zones = BTreeMap::new();
+    for (zone_id, _) in per_zone.iter().filter(|(_, hosts)| **hosts > 1) {
+        let records = zone::address_records(&session.clients.route53, zone_id).await;
+        zones.insert(*zone_id, records.map_err(|e| e.to_string()));
+    }
     let mut rows = Vec::new();
     for host in config.hosts() {
-        let mut row = describe(&dns, host.name, host.config, false).await;
+        let mut row = match zones.get(host.config.zone_id()) {
+            Some(records) => {
+                let current = records
+                    .as_ref()
+                    .map(|r| r.get(&lookup_key(host.name)).cloned().unwrap_or_default())
+                    .map_err(Clone::clone);
+                describe_with(current, host.name, host.config, false)
+            }
+            None => describe(&dns, host.name, host.config, false).await,
+        };
         add_activity(&mut row, host.name, seen.as_ref());
         rows.push(row);
     }
