@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Aws, Stack};
+use common::{Aws, Stack, alarms, filters, topic_arn};
 use ddns_testkit::Moto;
 use serde_json::Value;
 
@@ -25,32 +25,6 @@ fn enable(stack: &Stack<'_>, email: &str) -> String {
         .args(["alerts", "enable", "--email", email])
         .output()
         .unwrap())
-}
-
-async fn alarms(aws: &Aws, stack: &Stack<'_>) -> Vec<aws_sdk_cloudwatch::types::MetricAlarm> {
-    aws.cloudwatch
-        .describe_alarms()
-        .alarm_name_prefix(format!("ddns-ctl/{}/", stack.name))
-        .send()
-        .await
-        .unwrap()
-        .metric_alarms()
-        .to_vec()
-}
-
-fn topic_arn(stack: &Stack<'_>) -> String {
-    format!("arn:aws:sns:us-east-1:123456789012:ddns-ctl-{}-alerts", stack.name)
-}
-
-async fn filters(aws: &Aws, stack: &Stack<'_>) -> Vec<aws_sdk_cloudwatchlogs::types::MetricFilter> {
-    aws.logs
-        .describe_metric_filters()
-        .log_group_name(stack.log_group())
-        .send()
-        .await
-        .unwrap()
-        .metric_filters()
-        .to_vec()
 }
 
 #[tokio::test]
@@ -73,14 +47,7 @@ async fn enable_makes_a_tagged_topic_a_pending_subscription_and_three_alarms_onc
         .unwrap();
     let tags: Vec<(&str, &str)> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
     assert!(tags.contains(&("managed-by", "ddns-ctl")) && tags.contains(&("ddns-ctl:stack", stack.name.as_str())));
-    let subs = aws
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    let subs = subs.subscriptions();
+    let subs = common::subscriptions(&aws, &arn).await;
     assert_eq!(subs.len(), 1);
     assert_eq!(subs[0].endpoint(), Some("me@example.com"));
     assert_eq!(subs[0].protocol(), Some("email"));
@@ -187,14 +154,7 @@ async fn enable_makes_a_tagged_topic_a_pending_subscription_and_three_alarms_onc
 
     // Another address adds a subscription.
     enable(&stack, "you@example.com");
-    let subs = aws
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(&arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(subs.subscriptions().len(), 2);
+    assert_eq!(common::subscriptions(&aws, &arn).await.len(), 2);
 
     // Status says the subscription waits for the person.
     let (_, report) = common::status(&stack);
@@ -246,14 +206,7 @@ async fn host_alerts_are_refused_without_alerts_and_follow_the_host() {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     ok(out);
     assert!(err.contains("$0.30 a month"), "{err}");
-    let config = common::config(&aws, &stack).await;
-    let entry = config
-        .as_object()
-        .unwrap()
-        .iter()
-        .find(|(k, _)| k.trim_end_matches('.') == host)
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("{host} in {config:#}"));
+    let entry = common::host_config(&aws, &stack, &host).await;
     assert_eq!(entry["alert_after_secs"], 1800);
     let found = filters(&aws, &stack).await;
     assert_eq!(found.len(), 1, "{found:?}");

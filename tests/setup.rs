@@ -1,5 +1,6 @@
 //! The setup wizard, answered through a pseudo-terminal against moto: the
-//! happy path, a re-run that adds a host, a cancel, a live check that waits
+//! happy path without alerts, a re-run that adds a host, a cancel, alerts
+//! with a silence alarm (bad answers asked again), a live check that waits
 //! for IAM, and no terminal at all.
 
 #![cfg(unix)]
@@ -16,6 +17,7 @@ use ddns_testkit::faults::{self, FaultProxy};
 use predicates::prelude::*;
 use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
+use serde_json::Value;
 
 const ENTER: &str = "\n";
 
@@ -58,8 +60,18 @@ fn exit_code(session: &PtySession) -> Option<i32> {
 }
 
 /// Answers the host questions: zone (the only one), `label`, IPv4, TTL,
-/// rate limit and client defaults, then goes ahead.
+/// rate limit and client defaults, no alert address, then goes ahead.
 fn answer_host_questions(session: &mut PtySession, label: &str) {
+    answer_up_to_alerts(session, label);
+    session.exp_string("Email address for alerts").unwrap();
+    key(session, ENTER);
+    session.exp_string("[Y/n]").unwrap();
+    key(session, "y");
+}
+
+/// The host questions before the alert address, as
+/// [`answer_host_questions`] answers them.
+fn answer_up_to_alerts(session: &mut PtySession, label: &str) {
     session.exp_string("Hosted zone").unwrap();
     key(session, ENTER);
     session.exp_string("Hostname").unwrap();
@@ -72,8 +84,6 @@ fn answer_host_questions(session: &mut PtySession, label: &str) {
     key(session, ENTER);
     session.exp_string("Client").unwrap();
     key(session, ENTER);
-    session.exp_string("[Y/n]").unwrap();
-    key(session, "y");
 }
 
 /// A moto of the test's own, so that the zone list holds exactly one zone;
@@ -138,6 +148,12 @@ async fn from_nothing_to_a_working_host_then_another() {
         "{calls:#?}"
     );
     assert_eq!(common::record(&aws, &zone_id, &home, "A").await, [PUBLIC_IP]);
+    // No address, no alerts: no topic, and the host has no silence alarm.
+    assert!(topics(&aws).await.is_empty());
+    assert_eq!(
+        common::host_config(&aws, &stack, &home).await["alert_after_secs"],
+        Value::Null
+    );
     stack
         .cli()
         .arg("status")
@@ -188,6 +204,96 @@ async fn from_nothing_to_a_working_host_then_another() {
     session.exp_eof().unwrap();
     assert_ne!(exit_code(&session), Some(0));
     common::assert_nothing_exists(&other);
+}
+
+/// Every SNS topic in the (dedicated) moto.
+async fn topics(aws: &Aws) -> Vec<String> {
+    let listed = aws.sns.list_topics().send().await.unwrap();
+    listed
+        .topics()
+        .iter()
+        .filter_map(|t| t.topic_arn().map(str::to_owned))
+        .collect()
+}
+
+/// An address and `30m` (each after a bad answer, asked again): the wizard
+/// says the costs before asking to go ahead, then enables alerts as `alerts
+/// enable` does (a topic with a pending subscription), adds the host with
+/// its silence alarm and metric filter, and says that the mail from AWS
+/// must be confirmed.
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_by_email_and_a_silence_alarm() {
+    let (_moto, aws, (_zone_id, zone), stack) = one_zone().await;
+    let serve = common::Serve::start_with(&stack, &["--trust-forwarded-for"]);
+    let proxy = ForwardingProxy::start(&serve.addr, PUBLIC_IP);
+    let email = "me@example.com";
+
+    let mut session = wizard(&stack, &proxy.url());
+    session.exp_string("Region").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("Stack name").unwrap();
+    key(&mut session, ENTER);
+    answer_up_to_alerts(&mut session, "home");
+    session.exp_string("Email address for alerts").unwrap();
+    key(&mut session, "me@example\n");
+    session.exp_string("'me@example' is not an email address").unwrap();
+    key(&mut session, &format!("{email}\n"));
+    let home = format!("home.{zone}");
+    let host = home.trim_end_matches('.').to_owned();
+    // The client is ddns-ctl update from cron, so an hour is offered.
+    session
+        .exp_string(&format!(
+            "Alert when {home} sends no update for (5m to 7d, or none) [1h]"
+        ))
+        .unwrap();
+    key(&mut session, "4m\n");
+    session
+        .exp_string("must be whole minutes from 5 minutes to 7 days")
+        .unwrap();
+    key(&mut session, "30m\n");
+    session
+        .exp_string(&format!("alerts to {email}, silence alarm after 30m."))
+        .unwrap();
+    session.exp_string("3 standard alarms at $0.10").unwrap();
+    session
+        .exp_string("1 alarm at $0.10 a month and 1 custom metric")
+        .unwrap();
+    session.exp_string("[Y/n]").unwrap();
+    key(&mut session, "y");
+    session.exp_string("is deployed").unwrap();
+    session.exp_string("Alerts are enabled: topic").unwrap();
+    session.exp_string(&format!("Added {home}")).unwrap();
+    session
+        .exp_string(&format!("Alerts: AWS sent a confirmation email to {email}"))
+        .unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(exit_code(&session), Some(0), "{rest}");
+    assert!(rest.contains(&format!("Done: {home} points at {PUBLIC_IP}.")), "{rest}");
+
+    let arn = common::topic_arn(&stack);
+    assert_eq!(topics(&aws).await, std::slice::from_ref(&arn));
+    let subs = common::subscriptions(&aws, &arn).await;
+    let subs: Vec<_> = subs
+        .iter()
+        .map(|s| (s.protocol(), s.endpoint(), s.subscription_arn()))
+        .collect();
+    assert_eq!(subs, [(Some("email"), Some(email), Some("PendingConfirmation"))]);
+    assert_eq!(common::host_config(&aws, &stack, &home).await["alert_after_secs"], 1800);
+    let silent = format!("ddns-ctl/{}/silent/{host}", stack.name);
+    let filters: Vec<_> = common::filters(&aws, &stack).await;
+    let filters: Vec<_> = filters.iter().map(|f| f.filter_name()).collect();
+    assert_eq!(filters, [Some(silent.as_str())]);
+    let alarms = common::alarms(&aws, &stack).await;
+    let alarm: Vec<_> = alarms
+        .iter()
+        .filter(|a| a.alarm_name() == Some(silent.as_str()))
+        .collect();
+    assert_eq!(alarm.len(), 1, "{alarm:?}");
+    assert_eq!(
+        (alarm[0].period(), alarm[0].evaluation_periods()),
+        (Some(1800), Some(1))
+    );
+    assert_eq!(alarm[0].alarm_actions(), [arn]);
 }
 
 /// IAM is eventually consistent: for a while after `host add` widened the

@@ -32,21 +32,7 @@ pub const ALERT_AFTER_COST: &str = "Cost (us-east-1 list prices): 1 alarm at $0.
 /// Runs an alerts subcommand.
 pub async fn run(global: &GlobalArgs, command: AlertsCommand) -> anyhow::Result<()> {
     let session = Session::connect(global).await?;
-    let key = session.config_key().await;
-    let settings = Settings {
-        key,
-        ..Settings::default()
-    };
-    let mut observed = stack::observe(&session.clients, &session.names, &settings).await?;
-    // Deploy reads alarms and filters only while the topic exists; these
-    // commands read them always, so that disable also removes what an
-    // interrupted one left.
-    let (topic, alarms, filters) = stack::observe_alerts(&session.clients, &session.names).await?;
-    (observed.topic, observed.alarms, observed.filters) = (topic, alarms, filters);
-    let settings = Settings {
-        key: settings.key,
-        ..observed.settings()
-    };
+    let (observed, settings) = observe(&session).await?;
     match command {
         AlertsCommand::Enable { email } => {
             let enabled = enable(global, &session, &observed, &settings, &email).await?;
@@ -75,6 +61,35 @@ pub async fn run(global: &GlobalArgs, command: AlertsCommand) -> anyhow::Result<
     Ok(())
 }
 
+/// The stack as these commands see it, and the settings it was deployed
+/// with. Deploy reads alarms and filters only while the topic exists; these
+/// commands read them always, so that disable also removes what an
+/// interrupted one left.
+async fn observe(session: &Session) -> anyhow::Result<(Observation, Settings)> {
+    let key = session.config_key().await;
+    let settings = Settings {
+        key,
+        ..Settings::default()
+    };
+    let mut observed = stack::observe(&session.clients, &session.names, &settings).await?;
+    let (topic, alarms, filters) = stack::observe_alerts(&session.clients, &session.names).await?;
+    (observed.topic, observed.alarms, observed.filters) = (topic, alarms, filters);
+    let settings = Settings {
+        key: settings.key,
+        ..observed.settings()
+    };
+    Ok((observed, settings))
+}
+
+/// `alerts enable --email ADDRESS` as a step of another command (the
+/// wizard, after its deploy): observes the stack as it is now, then enables
+/// exactly as the subcommand does, printing the cost first when it changes
+/// anything.
+pub async fn enable_email(global: &GlobalArgs, session: &Session, email: &str) -> anyhow::Result<Enabled> {
+    let (observed, settings) = observe(session).await?;
+    enable(global, session, &observed, &settings, email).await
+}
+
 /// The error for a command that needs alerts while they are off.
 pub fn not_enabled(session: &Session) -> String {
     format!(
@@ -92,8 +107,8 @@ pub async fn require_enabled(session: &Session) -> anyhow::Result<()> {
 }
 
 /// A plausible email address: SNS checks it again, but a typo is better
-/// refused before anything is made.
-fn valid_email(address: &str) -> bool {
+/// refused before anything is made. The wizard asks with the same rule.
+pub fn valid_email(address: &str) -> bool {
     let Some((local, domain)) = address.split_once('@') else {
         return false;
     };
@@ -315,11 +330,11 @@ pub async fn sync(session: &Session, key: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses an alert-after for `host` that CloudWatch could not take: a
-/// name no filter matches exactly, an alarm name over 255 characters, or a
-/// 101st metric filter on the log group.
-pub async fn check_alert_after(session: &Session, key: &str, host: &str) -> anyhow::Result<()> {
-    let names = &session.names;
+/// The part of [`check_alert_after`] that needs no AWS call (the wizard
+/// asks it before changing anything): a name some filter matches exactly
+/// and an alarm name of at most 255 characters. Returns the host as the
+/// filter and alarm name it.
+pub fn silence_fits(names: &crate::model::Names, host: &str) -> anyhow::Result<String> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     metric_filter::pattern(&host)?;
     let name = alarm::silence_name(names, &host);
@@ -330,6 +345,15 @@ pub async fn check_alert_after(session: &Session, key: &str, host: &str) -> anyh
             alarm::MAX_NAME_LEN
         );
     }
+    Ok(host)
+}
+
+/// Refuses an alert-after for `host` that CloudWatch could not take: a
+/// name no filter matches exactly, an alarm name over 255 characters, or a
+/// 101st metric filter on the log group.
+pub async fn check_alert_after(session: &Session, key: &str, host: &str) -> anyhow::Result<()> {
+    let names = &session.names;
+    let host = silence_fits(names, host)?;
     let config = session.config(key).current().await?;
     let has = config.host(&host).is_some_and(|h| h.config.alert_after_secs.is_some());
     let count = metric_filter::count(&session.clients.logs, names).await?;

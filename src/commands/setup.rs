@@ -1,7 +1,8 @@
 //! `ddns-ctl setup`: the guided path from an AWS account and a hosted zone to
 //! a working host. Every question comes before any change, so leaving at any
 //! prompt (Ctrl-C, or answering no) leaves nothing half-done; the changes
-//! themselves are `deploy` and `host add`, unchanged.
+//! themselves are `deploy`, `alerts enable` when an alert address was given,
+//! and `host add`, unchanged.
 
 use std::io::IsTerminal as _;
 use std::time::Duration;
@@ -12,7 +13,7 @@ use ddns_handler::hostname::Hostname;
 use dialoguer::theme::SimpleTheme;
 use dialoguer::{Confirm, Input, Select};
 
-use super::{Session, client_config, deploy, host, teardown};
+use super::{Session, alerts, client_config, deploy, host, teardown};
 use crate::cli::{ClientFormat, DeployArgs, GlobalArgs, HostAddArgs, RecordType, SetupArgs, TeardownArgs};
 use crate::model::{
     Account, DEFAULT_KEY, DEFAULT_LOG_RETENTION_DAYS, DEFAULT_RATE_LIMIT, DEFAULT_STAGE, Names, Settings,
@@ -24,7 +25,8 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         anyhow::bail!(
             "setup asks questions and needs a terminal; without one, run the same steps directly:\n  \
              ddns-ctl [--profile P] [--region R] [--name N] deploy --yes [--rate-limit N]\n  \
-             ddns-ctl [--name N] host add HOST [--type A|AAAA|dual] [--ttl SECS]\n  \
+             ddns-ctl [--name N] alerts enable --email ADDRESS   (optional)\n  \
+             ddns-ctl [--name N] host add HOST [--type A|AAAA|dual] [--ttl SECS] [--alert-after 1h]\n  \
              ddns-ctl [--name N] client-config HOST --format sh|systemd|cron|ddclient|inadyn|…"
         );
     }
@@ -174,10 +176,46 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .default(0)
         .interact()?]
     .1;
+    let alert_email: String = Input::with_theme(&theme)
+        .with_prompt("Email address for alerts (empty: no alerts)")
+        .allow_empty(true)
+        .validate_with(|e: &String| {
+            let e = e.trim();
+            if e.is_empty() || alerts::valid_email(e) {
+                Ok(())
+            } else {
+                Err(format!("'{e}' is not an email address"))
+            }
+        })
+        .interact_text()?;
+    let alert_email = Some(alert_email.trim().to_owned()).filter(|e| !e.is_empty());
+    let alert_after = match &alert_email {
+        None => None,
+        Some(_) => {
+            let answer: String = Input::with_theme(&theme)
+                .with_prompt(format!("Alert when {hostname} sends no update for (5m to 7d, or none)"))
+                .default(silence_default(format).to_owned())
+                .validate_with(|t: &String| silence(t).map(drop))
+                .interact_text()?;
+            let after = silence(&answer).map_err(anyhow::Error::msg)?;
+            if after.is_some() {
+                alerts::silence_fits(&session.names, hostname.as_str())?;
+            }
+            after
+        }
+    };
 
+    let alerting = match (&alert_email, alert_after) {
+        (None, _) => String::new(),
+        (Some(email), None) => format!("; alerts to {email}, no silence alarm"),
+        (Some(email), Some(secs)) => format!(
+            "; alerts to {email}, silence alarm after {}",
+            humantime::format_duration(Duration::from_secs(secs))
+        ),
+    };
     eprintln!(
         "\nPlan: {} stack {} in {} (account {}), rate limit {rate_limit}/s; \
-         add {} ({:?}, TTL {ttl}) in zone {}.",
+         add {} ({:?}, TTL {ttl}) in zone {}{alerting}.",
         if exists { "keep" } else { "deploy" },
         session.names.stack,
         session.names.region,
@@ -186,6 +224,12 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         record_type,
         zone_name
     );
+    if alert_email.is_some() {
+        eprintln!("{}", alerts::ENABLE_COST);
+    }
+    if alert_after.is_some() {
+        eprintln!("{}", alerts::ALERT_AFTER_COST);
+    }
     if !Confirm::with_theme(&theme)
         .with_prompt("Go ahead?")
         .default(true)
@@ -201,6 +245,15 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         let outcome = deploy::apply(&global, &session, &observed, &args, deploy::code(&args)?).await?;
         eprint!("{outcome}");
         outcome.endpoint().map(str::to_owned)
+    };
+    // Exactly `alerts enable --email`, on the stack as the deploy left it.
+    let enabled = match &alert_email {
+        Some(email) => {
+            let enabled = alerts::enable_email(&global, &session, email).await?;
+            eprint!("{enabled}");
+            Some(enabled)
+        }
+        None => None,
     };
     // The key the deployed function reads, as observed; a new stack's is
     // the default.
@@ -219,7 +272,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             record_type,
             secret_stdin: false,
             allow_private_addresses: false,
-            alert_after: None,
+            alert_after,
             notify_on_change: false,
         },
     )
@@ -252,6 +305,22 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             None
         }
     };
+    if let Some(enabled) = &enabled {
+        let confirmed = enabled
+            .report
+            .subscriptions
+            .iter()
+            .any(|s| s.confirmed && s.endpoint.eq_ignore_ascii_case(&enabled.email));
+        if confirmed {
+            eprintln!("Alerts go to {}, a confirmed subscription.", enabled.email);
+        } else {
+            eprintln!(
+                "Alerts: AWS sent a confirmation email to {}; no alert arrives until its link is followed \
+                 (`ddns-ctl alerts status` shows the subscription pending until then).",
+                enabled.email
+            );
+        }
+    }
     // The stack and the host are in place whatever the check says; a check
     // that did not pass is still a failure, so that nobody walks away from a
     // host that does not update.
@@ -287,6 +356,28 @@ fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
         dry_run: false,
         yes,
     }
+}
+
+/// What the silence question offers for `format`: an hour for `ddns-ctl
+/// update` from cron or a systemd timer, which call every 5 minutes, so an
+/// hour is twelve missed calls; none for the others (the script, whose
+/// schedule is the user's, and ddclient, inadyn and routers, which call only
+/// when the address changes, so any threshold would fire on a quiet line).
+fn silence_default(format: ClientFormat) -> &'static str {
+    match format {
+        ClientFormat::Cron | ClientFormat::Systemd => "1h",
+        _ => "none",
+    }
+}
+
+/// An answer to the silence question: `none` (or nothing) for no silence
+/// alarm, else a duration with `--alert-after`'s bounds, in seconds.
+fn silence(answer: &str) -> Result<Option<u64>, String> {
+    let answer = answer.trim();
+    if answer.is_empty() || answer.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    crate::cli::alert_after(answer).map(Some)
 }
 
 /// `input` as a host in `zone`: a full name inside it, or a label to put in
@@ -521,6 +612,25 @@ async fn seed_try(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_silence_answer_has_the_bounds_of_alert_after() {
+        assert_eq!(silence("30m"), Ok(Some(1800)));
+        assert_eq!(silence(" 1h "), Ok(Some(3600)));
+        assert_eq!(silence("7d"), Ok(Some(7 * 86_400)));
+        for none in ["", "none", "None", "  "] {
+            assert_eq!(silence(none), Ok(None), "{none:?}");
+        }
+        for bad in ["4m", "90s", "8d", "1h30s", "soon", "-5m"] {
+            assert!(silence(bad).is_err(), "{bad}");
+        }
+        // Each offered default is itself a valid answer.
+        for format in [ClientFormat::Cron, ClientFormat::Systemd, ClientFormat::Ddclient] {
+            assert!(silence(silence_default(format)).is_ok());
+        }
+        assert_eq!(silence(silence_default(ClientFormat::Cron)), Ok(Some(3600)));
+        assert_eq!(silence(silence_default(ClientFormat::Inadyn)), Ok(None));
+    }
 
     #[test]
     fn only_profiles_are_offered_with_their_regions() {

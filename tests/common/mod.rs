@@ -605,6 +605,59 @@ pub async fn config(aws: &Aws, stack: &Stack<'_>) -> Value {
     serde_json::from_slice(&out.body.collect().await.unwrap().into_bytes()).unwrap()
 }
 
+/// The stack's alarms (every name with its prefix).
+pub async fn alarms(aws: &Aws, stack: &Stack<'_>) -> Vec<aws_sdk_cloudwatch::types::MetricAlarm> {
+    aws.cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(format!("ddns-ctl/{}/", stack.name))
+        .send()
+        .await
+        .unwrap()
+        .metric_alarms()
+        .to_vec()
+}
+
+/// The ARN the stack's alert topic has in moto.
+pub fn topic_arn(stack: &Stack<'_>) -> String {
+    format!("arn:aws:sns:us-east-1:123456789012:ddns-ctl-{}-alerts", stack.name)
+}
+
+/// The metric filters on the stack's log group.
+pub async fn filters(aws: &Aws, stack: &Stack<'_>) -> Vec<aws_sdk_cloudwatchlogs::types::MetricFilter> {
+    aws.logs
+        .describe_metric_filters()
+        .log_group_name(stack.log_group())
+        .send()
+        .await
+        .unwrap()
+        .metric_filters()
+        .to_vec()
+}
+
+/// The subscriptions of the topic `arn`.
+pub async fn subscriptions(aws: &Aws, arn: &str) -> Vec<aws_sdk_sns::types::Subscription> {
+    let listed = aws
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(arn)
+        .send()
+        .await
+        .unwrap();
+    listed.subscriptions().to_vec()
+}
+
+/// `host`'s entry in the stack's config (with or without the trailing dot).
+pub async fn host_config(aws: &Aws, stack: &Stack<'_>, host: &str) -> Value {
+    let config = config(aws, stack).await;
+    config
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(k, _)| k.trim_end_matches('.') == host.trim_end_matches('.'))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("{host} in {config:#}"))
+}
+
 /// The values of `name`'s record of type `kind`.
 pub async fn record(aws: &Aws, zone_id: &str, name: &str, kind: &str) -> Vec<String> {
     ddns_testkit::record(&aws.route53, zone_id, name, kind).await
