@@ -248,8 +248,11 @@ async fn logs_follow_prints_new_requests_once() {
     let (tx, rx) = mpsc::channel::<Value>();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
+        // Until the test stops listening: then the pipe closes.
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(serde_json::from_str(&line).unwrap_or(Value::Null));
+            if tx.send(serde_json::from_str(&line).unwrap_or(Value::Null)).is_err() {
+                break;
+            }
         }
     });
     let collect = |until: usize, within: Duration| {
@@ -278,10 +281,34 @@ async fn logs_follow_prints_new_requests_once() {
         .ship_logs(&aws.logs, &logged.stack.log_group(), STREAM)
         .await;
     let more = collect(1, Duration::from_secs(3));
-    let _ = child.kill();
-    let _ = child.wait();
     assert_eq!(summary(&more).len(), 1, "duplicates or nothing: {more:?}");
     assert_eq!(more[0]["result"], "unchanged");
+
+    // `logs --follow | head`: once the reader is gone, the next line it
+    // writes fails and it ends, with success. The reader thread notices on
+    // its next line; the child on the one after.
+    drop(rx);
+    for from in ["198.51.100.98", "198.51.100.97"] {
+        let event = seed_set(&logged.home, &logged.home_secret, from);
+        logged.function.invoke(event).await;
+        logged
+            .function
+            .ship_logs(&aws.logs, &logged.stack.log_group(), STREAM)
+            .await;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("logs --follow kept running with its output closed");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status:?}");
 }
 
 /// A host's silence filter, as `host set --alert-after` makes it, counts

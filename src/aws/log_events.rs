@@ -244,9 +244,81 @@ fn insights_time(text: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_cloudwatchlogs::operation::get_query_results::GetQueryResultsOutput;
+    use aws_sdk_cloudwatchlogs::operation::start_query::StartQueryOutput;
+    use aws_sdk_cloudwatchlogs::operation::stop_query::StopQueryOutput;
     use aws_sdk_cloudwatchlogs::types::ResultField;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
     use super::*;
+
+    fn started() -> aws_smithy_mocks::Rule {
+        mock!(Client::start_query).then_output(|| StartQueryOutput::builder().query_id("q1").build())
+    }
+
+    fn answer(status: QueryStatus, rows: Vec<Vec<ResultField>>) -> GetQueryResultsOutput {
+        GetQueryResultsOutput::builder()
+            .status(status)
+            .set_results(Some(rows))
+            .build()
+    }
+
+    /// What moto cannot show: Insights answers Scheduled, then Running,
+    /// for a while before Complete; the poll waits it out, on tokio's
+    /// paused clock.
+    #[tokio::test(start_paused = true)]
+    async fn a_query_is_polled_through_scheduled_and_running() {
+        let start = started();
+        let results = mock!(Client::get_query_results)
+            .sequence()
+            .output(|| answer(QueryStatus::Scheduled, vec![]))
+            .output(|| answer(QueryStatus::Running, vec![]))
+            .output(|| answer(QueryStatus::Running, vec![]))
+            .output(|| {
+                answer(
+                    QueryStatus::Complete,
+                    vec![row(&[
+                        ("fields.host", "home.example.com"),
+                        ("fields.result", "unchanged"),
+                        ("last", "2026-12-01 15:20:00.123"),
+                    ])],
+                )
+            })
+            .build();
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&start, &results]);
+        let found = activity(&logs, "g", Duration::from_secs(86_400), Duration::from_secs(30))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(results.num_calls(), 4);
+        assert_eq!(
+            found["home.example.com"].last_seen.as_deref(),
+            Some("2026-12-01T15:20:00Z")
+        );
+    }
+
+    /// A query that never completes is stopped (so that it bills no
+    /// further) and reported; one that fails is reported with its state.
+    #[tokio::test(start_paused = true)]
+    async fn a_query_that_does_not_complete_is_stopped_or_reported() {
+        let start = started();
+        let running = mock!(Client::get_query_results).then_output(|| answer(QueryStatus::Running, vec![]));
+        let stop = mock!(Client::stop_query).then_output(|| StopQueryOutput::builder().success(true).build());
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&start, &running, &stop]);
+        let err = activity(&logs, "g", Duration::from_secs(86_400), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("did not answer within 5s"), "{err}");
+        assert_eq!(stop.num_calls(), 1);
+
+        let start = started();
+        let failed = mock!(Client::get_query_results).then_output(|| answer(QueryStatus::Failed, vec![]));
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::MatchAny, [&start, &failed]);
+        let err = activity(&logs, "g", Duration::from_secs(86_400), Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("ended Failed"), "{err}");
+    }
 
     #[test]
     fn the_pattern_names_one_host_exactly() {

@@ -38,6 +38,7 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> anyhow::Result<()> {
         output: global.output,
         printed: HashMap::new(),
         newest: start,
+        closed: false,
     };
     let found = log_events::requests(logs, &group, host.as_deref(), start, None, &mut |page| {
         printer.print(page)
@@ -53,6 +54,10 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     loop {
+        // `logs --follow | head` ends when its reader does.
+        if printer.closed {
+            return Ok(());
+        }
         tokio::select! {
             () = tokio::time::sleep(poll) => {}
             _ = tokio::signal::ctrl_c() => return Ok(()),
@@ -75,6 +80,8 @@ struct Printer {
     printed: HashMap<String, i64>,
     /// The newest time printed.
     newest: i64,
+    /// Standard output was closed by its reader.
+    closed: bool,
 }
 
 impl Printer {
@@ -85,12 +92,15 @@ impl Printer {
                 continue;
             }
             self.newest = self.newest.max(request.at_ms);
-            let _ = match self.output {
+            let written = match self.output {
                 OutputFormat::Text => writeln!(out, "{}", text(&request)),
                 OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(&request).unwrap_or_default()),
             };
+            if written.and_then(|()| out.flush()).is_err() {
+                self.closed = true;
+                return;
+            }
         }
-        let _ = out.flush();
     }
 }
 
