@@ -124,11 +124,12 @@ async fn apply(
         Kind::MetricFilter => {
             let filter = alerts(desired, step)?.filters.iter().find(|f| f.name == step.name);
             let filter = filter.ok_or_else(|| missing(step))?;
-            metric_filter::apply(&clients.logs, names, filter, action).await?;
+            metric_filter::apply(&clients.logs, names, filter, action, retry).await?;
         }
         Kind::Alarm => {
             let wanted = alerts(desired, step)?.alarms.iter().find(|a| a.name == step.name);
-            alarm::apply(&clients.cloudwatch, names, wanted.ok_or_else(|| missing(step))?, action).await?;
+            let wanted = wanted.ok_or_else(|| missing(step))?;
+            alarm::apply(&clients.cloudwatch, names, wanted, action, retry).await?;
         }
     }
     Ok(())
@@ -162,8 +163,8 @@ async fn delete(clients: &Clients, names: &Names, step: &Step, retry: &Retry<'_>
         Kind::Bucket => bucket::delete(&clients.s3, names).await?,
         Kind::Role => role::delete(&clients.iam, names).await?,
         Kind::Topic => topic::delete(&clients.sns, names).await?,
-        Kind::MetricFilter => metric_filter::delete(&clients.logs, names, &step.name).await?,
-        Kind::Alarm => alarm::delete(&clients.cloudwatch, &step.name).await?,
+        Kind::MetricFilter => metric_filter::delete(&clients.logs, names, &step.name, retry).await?,
+        Kind::Alarm => alarm::delete(&clients.cloudwatch, &step.name, retry).await?,
         Kind::Stage | Kind::Permission => true,
     };
     Ok(())

@@ -16,6 +16,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use serde::Serialize;
 
 use super::AwsError;
+use super::retry::Retry;
 use crate::model::Names;
 use crate::plan::{Action, Change};
 
@@ -292,7 +293,18 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
 /// Carries out `action`. PutMetricAlarm creates or replaces the alarm; its
 /// tags apply only when it creates, so an alarm adopted untagged is tagged
 /// with TagResource.
-pub async fn apply(cw: &Client, names: &Names, desired: &Desired, action: &Action) -> Result<(), AwsError> {
+///
+/// PutMetricAlarm and DeleteAlarms are each allowed 3 requests a second
+/// per account and region, and a stack with many silence alarms makes them
+/// one after another (deploy, `alerts enable`, `alerts disable`, teardown):
+/// past the SDK's 3 attempts, [`Retry`] waits out `Throttling`.
+pub async fn apply(
+    cw: &Client,
+    names: &Names,
+    desired: &Desired,
+    action: &Action,
+    retry: &Retry<'_>,
+) -> Result<(), AwsError> {
     let changes = match action {
         Action::Create => vec![Change::Alarm { settings: vec![] }],
         Action::Update(changes) => changes.clone(),
@@ -306,28 +318,32 @@ pub async fn apply(cw: &Client, names: &Names, desired: &Desired, action: &Actio
     for change in &changes {
         match change {
             Change::Alarm { .. } => {
-                let dimensions = desired
+                let dimensions: Vec<Dimension> = desired
                     .dimensions
                     .iter()
                     .map(|(n, v)| Dimension::builder().name(n).value(v).build())
                     .collect();
-                cw.put_metric_alarm()
-                    .alarm_name(&desired.name)
-                    .alarm_description(&desired.description)
-                    .namespace(&desired.namespace)
-                    .metric_name(&desired.metric)
-                    .set_dimensions(Some(dimensions))
-                    .statistic(Statistic::Sum)
-                    .period(desired.period)
-                    .evaluation_periods(desired.evaluation_periods)
-                    .datapoints_to_alarm(desired.evaluation_periods)
-                    .threshold(desired.threshold)
-                    .comparison_operator(ComparisonOperator::from(desired.comparison))
-                    .treat_missing_data(desired.treat_missing_data)
-                    .alarm_actions(&desired.topic_arn)
-                    .ok_actions(&desired.topic_arn)
-                    .set_tags(Some(tags.clone()))
-                    .send()
+                let put = || {
+                    cw.put_metric_alarm()
+                        .alarm_name(&desired.name)
+                        .alarm_description(&desired.description)
+                        .namespace(&desired.namespace)
+                        .metric_name(&desired.metric)
+                        .set_dimensions(Some(dimensions.clone()))
+                        .statistic(Statistic::Sum)
+                        .period(desired.period)
+                        .evaluation_periods(desired.evaluation_periods)
+                        .datapoints_to_alarm(desired.evaluation_periods)
+                        .threshold(desired.threshold)
+                        .comparison_operator(ComparisonOperator::from(desired.comparison))
+                        .treat_missing_data(desired.treat_missing_data)
+                        .alarm_actions(&desired.topic_arn)
+                        .ok_actions(&desired.topic_arn)
+                        .set_tags(Some(tags.clone()))
+                        .send()
+                };
+                retry
+                    .call("PutMetricAlarm", put)
                     .await
                     .map_err(AwsError::on("PutMetricAlarm"))?;
             }
@@ -359,10 +375,9 @@ pub async fn apply(cw: &Client, names: &Names, desired: &Desired, action: &Actio
 
 /// Deletes alarm `name`. DeleteAlarms of an alarm that is gone is not an
 /// error.
-pub async fn delete(cw: &Client, name: &str) -> Result<bool, AwsError> {
-    cw.delete_alarms()
-        .alarm_names(name)
-        .send()
+pub async fn delete(cw: &Client, name: &str, retry: &Retry<'_>) -> Result<bool, AwsError> {
+    retry
+        .call("DeleteAlarms", || cw.delete_alarms().alarm_names(name).send())
         .await
         .map_err(AwsError::on("DeleteAlarms"))?;
     Ok(true)
@@ -370,7 +385,43 @@ pub async fn delete(cw: &Client, name: &str) -> Result<bool, AwsError> {
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_cloudwatch::operation::put_metric_alarm::{PutMetricAlarmError, PutMetricAlarmOutput};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
     use super::*;
+    use crate::aws::retry::Policy;
+
+    /// What moto cannot show: CloudWatch throttling PutMetricAlarm (3 a
+    /// second) while a stack's silence alarms are put one after another.
+    /// Five throttles in a row are waited out; with the SDK's retries alone
+    /// (none here) the first would have ended the deploy.
+    #[tokio::test]
+    async fn throttled_puts_are_waited_out() {
+        let throttled = || {
+            PutMetricAlarmError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        };
+        let rule = mock!(Client::put_metric_alarm)
+            .sequence()
+            .error(throttled)
+            .times(5)
+            .output(|| PutMetricAlarmOutput::builder().build())
+            .build();
+        let cw = mock_client!(aws_sdk_cloudwatch, RuleMode::Sequential, [&rule], |b| b
+            .retry_config(aws_config::retry::RetryConfig::disabled()));
+        let names = Names::example("home");
+        let desired = silence(&names, "home.example.com", 1800, "arn:t");
+        let waits = std::cell::Cell::new(0);
+        let on_wait = |_: &crate::aws::retry::Wait| waits.set(waits.get() + 1);
+        let retry = Retry::new(Policy { scale: 0.0 }, &on_wait);
+        apply(&cw, &names, &desired, &Action::Create, &retry).await.unwrap();
+        assert_eq!((rule.num_calls(), waits.get()), (6, 5));
+    }
 
     #[test]
     fn silence_fits_cloudwatchs_limits() {

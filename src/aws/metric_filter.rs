@@ -13,6 +13,7 @@ use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
 use super::AwsError;
+use super::retry::Retry;
 use crate::model::Names;
 use crate::plan::{Action, Change};
 
@@ -145,7 +146,15 @@ pub fn plan(observed: Option<&Desired>, desired: &Desired) -> Action {
 }
 
 /// Carries out `action`: PutMetricFilter creates or replaces the filter.
-pub async fn apply(logs: &Client, names: &Names, desired: &Desired, action: &Action) -> Result<(), AwsError> {
+/// CloudWatch Logs rate-limits it per account, and a stack puts one a
+/// silence alarm in a row: [`Retry`] waits out `ThrottlingException`.
+pub async fn apply(
+    logs: &Client,
+    names: &Names,
+    desired: &Desired,
+    action: &Action,
+    retry: &Retry<'_>,
+) -> Result<(), AwsError> {
     if matches!(action, Action::Delete | Action::Unchanged) {
         return Ok(());
     }
@@ -158,12 +167,16 @@ pub async fn apply(logs: &Client, names: &Names, desired: &Desired, action: &Act
             operation: "PutMetricFilter",
             message: e.to_string(),
         })?;
-    logs.put_metric_filter()
-        .log_group_name(&names.log_group)
-        .filter_name(&desired.name)
-        .filter_pattern(&desired.pattern)
-        .metric_transformations(transformation)
-        .send()
+    let put = || {
+        logs.put_metric_filter()
+            .log_group_name(&names.log_group)
+            .filter_name(&desired.name)
+            .filter_pattern(&desired.pattern)
+            .metric_transformations(transformation.clone())
+            .send()
+    };
+    retry
+        .call("PutMetricFilter", put)
         .await
         .map_err(AwsError::on("PutMetricFilter"))?;
     Ok(())
@@ -171,19 +184,54 @@ pub async fn apply(logs: &Client, names: &Names, desired: &Desired, action: &Act
 
 /// Deletes filter `name`; `false` if it was already gone
 /// (ResourceNotFoundException).
-pub async fn delete(logs: &Client, names: &Names, name: &str) -> Result<bool, AwsError> {
-    let result = logs
-        .delete_metric_filter()
-        .log_group_name(&names.log_group)
-        .filter_name(name)
-        .send()
-        .await;
+pub async fn delete(logs: &Client, names: &Names, name: &str, retry: &Retry<'_>) -> Result<bool, AwsError> {
+    let delete = || {
+        logs.delete_metric_filter()
+            .log_group_name(&names.log_group)
+            .filter_name(name)
+            .send()
+    };
+    let result = retry.call("DeleteMetricFilter", delete).await;
     super::deleted("DeleteMetricFilter", result, |e| e.is_resource_not_found_exception())
 }
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_cloudwatchlogs::operation::put_metric_filter::{PutMetricFilterError, PutMetricFilterOutput};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
     use super::*;
+    use crate::aws::retry::Policy;
+
+    /// What moto cannot show: CloudWatch Logs throttling PutMetricFilter
+    /// while a stack's filters are put one after another; the throttles
+    /// are waited out rather than ending the deploy.
+    #[tokio::test]
+    async fn throttled_puts_are_waited_out() {
+        let throttled = || {
+            PutMetricFilterError::generic(
+                ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        };
+        let rule = mock!(Client::put_metric_filter)
+            .sequence()
+            .error(throttled)
+            .times(4)
+            .output(|| PutMetricFilterOutput::builder().build())
+            .build();
+        let logs = mock_client!(aws_sdk_cloudwatchlogs, RuleMode::Sequential, [&rule], |b| b
+            .retry_config(aws_config::retry::RetryConfig::disabled()));
+        let names = Names::example("home");
+        let desired = silence(&names, "home.example.com").unwrap();
+        let on_wait = |_: &crate::aws::retry::Wait| {};
+        let retry = Retry::new(Policy { scale: 0.0 }, &on_wait);
+        apply(&logs, &names, &desired, &Action::Create, &retry).await.unwrap();
+        assert_eq!(rule.num_calls(), 5);
+    }
 
     #[test]
     fn the_pattern_names_exactly_the_host_and_accepted_results() {
