@@ -293,7 +293,46 @@ async fn alerts_by_email_and_a_silence_alarm() {
         (alarm[0].period(), alarm[0].evaluation_periods()),
         (Some(1800), Some(1))
     );
-    assert_eq!(alarm[0].alarm_actions(), [arn]);
+    assert_eq!(alarm[0].alarm_actions(), [arn.clone()]);
+
+    // Again, for a second host: alerts are on, so an empty address keeps
+    // them, and the host is still offered a silence alarm.
+    let mut session = wizard(&stack, &proxy.url());
+    session.exp_string("Region").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("Stack name").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("exists. What now?").unwrap();
+    key(&mut session, ENTER);
+    answer_up_to_alerts(&mut session, "second");
+    session
+        .exp_string("Another email address for alerts (empty: alerts stay as they are)")
+        .unwrap();
+    key(&mut session, ENTER);
+    let second = format!("second.{zone}");
+    session
+        .exp_string(&format!("Alert when {second} sends no update for"))
+        .unwrap();
+    key(&mut session, "45m\n");
+    session.exp_string("; silence alarm after 45m.").unwrap();
+    session.exp_string("[Y/n]").unwrap();
+    key(&mut session, "y");
+    session.exp_string(&format!("Added {second}")).unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(exit_code(&session), Some(0), "{rest}");
+    assert_eq!(
+        common::host_config(&aws, &stack, &second).await["alert_after_secs"],
+        2700
+    );
+    assert_eq!(topics(&aws).await, std::slice::from_ref(&arn));
+    let silent = format!("ddns-ctl/{}/silent/{}", stack.name, second.trim_end_matches('.'));
+    let alarms = common::alarms(&aws, &stack).await;
+    let alarm: Vec<_> = alarms
+        .iter()
+        .filter(|a| a.alarm_name() == Some(silent.as_str()))
+        .collect();
+    assert_eq!(alarm.len(), 1, "{alarms:?}");
+    assert_eq!(alarm[0].period(), Some(2700));
 }
 
 /// IAM is eventually consistent: for a while after `host add` widened the

@@ -176,8 +176,15 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .default(0)
         .interact()?]
     .1;
+    // On a stack whose alerts are on, an empty address keeps them as they
+    // are, and the new host may still get a silence alarm.
+    let alerts_on = observed.topic.as_ref().is_some_and(|t| t.tagged);
     let alert_email: String = Input::with_theme(&theme)
-        .with_prompt("Email address for alerts (empty: no alerts)")
+        .with_prompt(if alerts_on {
+            "Another email address for alerts (empty: alerts stay as they are)"
+        } else {
+            "Email address for alerts (empty: no alerts)"
+        })
         .allow_empty(true)
         .validate_with(|e: &String| {
             let e = e.trim();
@@ -190,8 +197,8 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .interact_text()?;
     let alert_email = Some(alert_email.trim().to_owned()).filter(|e| !e.is_empty());
     let alert_after = match &alert_email {
-        None => None,
-        Some(_) => {
+        None if !alerts_on => None,
+        _ => {
             let answer: String = Input::with_theme(&theme)
                 .with_prompt(format!("Alert when {hostname} sends no update for (5m to 7d, or none)"))
                 .default(silence_default(format).to_owned())
@@ -206,7 +213,11 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     };
 
     let alerting = match (&alert_email, alert_after) {
-        (None, _) => String::new(),
+        (None, None) => String::new(),
+        (None, Some(secs)) => format!(
+            "; silence alarm after {}",
+            humantime::format_duration(Duration::from_secs(secs))
+        ),
         (Some(email), None) => format!("; alerts to {email}, no silence alarm"),
         (Some(email), Some(secs)) => format!(
             "; alerts to {email}, silence alarm after {}",
