@@ -51,6 +51,19 @@ fn wizard(stack: &Stack<'_>, check_url: &str) -> PtySession {
     spawn_command(cmd, Some(60_000)).unwrap()
 }
 
+/// The wizard on `stack`, which exists: default region and name, then
+/// "Add a host".
+fn add_a_host(stack: &Stack<'_>, check_url: &str) -> PtySession {
+    let mut session = wizard(stack, check_url);
+    session.exp_string("Region").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("Stack name").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("exists. What now?").unwrap();
+    key(&mut session, ENTER);
+    session
+}
+
 /// The wizard's exit code; `None` if a signal ended it.
 fn exit_code(session: &PtySession) -> Option<i32> {
     match session.process().wait().unwrap() {
@@ -164,13 +177,7 @@ async fn from_nothing_to_a_working_host_then_another() {
     // Again: the stack is found and a second host is added. This check comes
     // from 127.0.0.1, which the host may not publish: the wizard says so,
     // and does not call it done.
-    let mut session = wizard(&stack, &serve.url());
-    session.exp_string("Region").unwrap();
-    key(&mut session, ENTER);
-    session.exp_string("Stack name").unwrap();
-    key(&mut session, ENTER);
-    session.exp_string("exists. What now?").unwrap();
-    key(&mut session, ENTER);
+    let mut session = add_a_host(&stack, &serve.url());
     answer_host_questions(&mut session, "second");
     let second = format!("second.{zone}");
     session.exp_string(&format!("Added {second}")).unwrap();
@@ -293,17 +300,11 @@ async fn alerts_by_email_and_a_silence_alarm() {
         (alarm[0].period(), alarm[0].evaluation_periods()),
         (Some(1800), Some(1))
     );
-    assert_eq!(alarm[0].alarm_actions(), [arn.clone()]);
+    assert_eq!(alarm[0].alarm_actions(), std::slice::from_ref(&arn));
 
     // Again, for a second host: alerts are on, so an empty address keeps
     // them, and the host is still offered a silence alarm.
-    let mut session = wizard(&stack, &proxy.url());
-    session.exp_string("Region").unwrap();
-    key(&mut session, ENTER);
-    session.exp_string("Stack name").unwrap();
-    key(&mut session, ENTER);
-    session.exp_string("exists. What now?").unwrap();
-    key(&mut session, ENTER);
+    let mut session = add_a_host(&stack, &proxy.url());
     answer_up_to_alerts(&mut session, "second");
     session
         .exp_string("Another email address for alerts (empty: alerts stay as they are)")
