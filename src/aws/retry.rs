@@ -8,7 +8,10 @@
 //! - it answers ConflictException while another change to the same API is
 //!   being applied ("concurrent modification");
 //! - S3 answers CreateBucket with 409 OperationAborted for a while after a
-//!   bucket of that name was deleted.
+//!   bucket of that name was deleted;
+//! - CloudWatch allows 3 PutMetricAlarm and 3 DeleteAlarms a second, and
+//!   CloudWatch Logs rate-limits PutMetricFilter, while a stack writes one
+//!   alarm and one filter for each host with a silence alarm.
 //!
 //! [`Retry::call`] wraps one such call: it waits (exponential from the
 //! operation's own limit, capped, with jitter, or what `Retry-After` says),
