@@ -281,3 +281,62 @@ async fn a_change_is_published_once_and_a_check_in_never() {
         )]
     );
 }
+
+/// Behind a custom domain (issue 13), API Gateway's event names the domain
+/// and a path without the stage; the function answers exactly as it does on
+/// the execute-api URL, for each protocol.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_custom_domain_request_is_answered_like_the_execute_api_one() {
+    let fx = Fixture::new().await;
+    let host = fx.host("home");
+    fx.put_config(&json!({ &host: fx.entry("A", SECRET, json!({"allow_private_addresses": false})) }))
+        .await;
+    let mut function = start(&fx).await;
+    let domain = "ddns.example.com";
+    let via = |event: Value| ddns_testkit::lambda::custom_domain_event(event, domain);
+
+    let get = via(rest_event("/", &[("mode", "get")], &[], Some(SOURCE_IP)));
+    assert_eq!(get["requestContext"]["path"], "/");
+    let reply = function.invoke(get).await;
+    assert_eq!(
+        (reply["statusCode"].clone(), reply["body"].clone()),
+        (json!(200), json!(seed_body(true, SOURCE_IP)))
+    );
+
+    let hash = seed_hash(SOURCE_IP, &host, SECRET);
+    let set = rest_event(
+        "/",
+        &[("mode", "set"), ("hostname", &host), ("hash", &hash)],
+        &[],
+        Some(SOURCE_IP),
+    );
+    let reply = function.invoke(via(set)).await;
+    assert_eq!(
+        reply["body"],
+        seed_body(
+            true,
+            &format!("Your hostname record {host} has been set to {SOURCE_IP}")
+        )
+    );
+
+    let auth = basic(&host, SECRET);
+    let nic = rest_event(
+        "/nic/update",
+        &[("hostname", &host)],
+        &[("Authorization", &auth)],
+        Some(SOURCE_IP),
+    );
+    let nic = via(nic);
+    assert_eq!(nic["requestContext"]["path"], "/nic/update");
+    let reply = function.invoke(nic).await;
+    assert_eq!(
+        (reply["statusCode"].clone(), reply["body"].clone()),
+        (json!(200), json!(format!("nochg {SOURCE_IP}\n")))
+    );
+
+    let reply = function
+        .invoke(via(rest_event("/myip", &[], &[], Some(SOURCE_IP))))
+        .await;
+    assert_eq!(reply["body"], format!("{SOURCE_IP}\n"));
+    assert_eq!(fx.record(&host, "A").await, [SOURCE_IP]);
+}

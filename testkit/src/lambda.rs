@@ -350,3 +350,20 @@ pub fn rest_event(
         "isBase64Encoded": false
     })
 }
+
+/// The event API Gateway sends for the same request made to a custom
+/// domain (`https://ddns.example.com/…`) whose base path mapping maps the
+/// empty path to the `prod` stage: the `Host` header and the domain are the
+/// custom name, and `requestContext.path` holds the path as the client sent
+/// it, without the stage. `path` and the stage are as on the execute-api URL.
+pub fn custom_domain_event(event: Value, domain: &str) -> Value {
+    let mut event = event;
+    let sent = event["path"].clone();
+    event["headers"]["Host"] = json!(domain);
+    event["multiValueHeaders"]["Host"] = json!([domain]);
+    let context = &mut event["requestContext"];
+    context["domainName"] = json!(domain);
+    context["domainPrefix"] = json!(domain.split('.').next().unwrap_or(domain));
+    context["path"] = sent;
+    event
+}
