@@ -195,7 +195,7 @@ impl Alerts {
             let Some(secs) = host.config.alert_after_secs else {
                 continue;
             };
-            let name = host.name.trim_end_matches('.').to_ascii_lowercase();
+            let name = ddns_handler::record::normalized(host.name);
             if let Ok(filter) = metric_filter::silence(names, &name) {
                 filters.push(filter);
                 alarms.push(alarm::silence(names, &name, secs, &topic_arn));

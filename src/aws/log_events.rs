@@ -45,7 +45,7 @@ pub fn pattern(host: Option<&str>) -> String {
 
 /// One page's worth of request lines between `start_ms` and `end_ms`
 /// (inclusive, as FilterLogEvents takes them) at a time, through every page,
-/// in time order. `None` if the group does not exist.
+/// in time order. `false` if the group does not exist.
 pub async fn requests(
     logs: &Client,
     group: &str,
@@ -53,7 +53,7 @@ pub async fn requests(
     start_ms: i64,
     end_ms: Option<i64>,
     page: &mut dyn FnMut(Vec<Request>),
-) -> Result<Option<()>, AwsError> {
+) -> Result<bool, AwsError> {
     let pattern = pattern(host);
     let mut token: Option<String> = None;
     loop {
@@ -73,7 +73,7 @@ pub async fn requests(
                     .as_service_error()
                     .is_some_and(|e| e.is_resource_not_found_exception()) =>
             {
-                return Ok(None);
+                return Ok(false);
             }
             Err(err) => return Err(AwsError::from_sdk("FilterLogEvents", err)),
         };
@@ -98,7 +98,7 @@ pub async fn requests(
         }
         match out.next_token() {
             Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => return Ok(Some(())),
+            _ => return Ok(true),
         }
     }
 }

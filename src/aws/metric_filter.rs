@@ -52,7 +52,8 @@ pub struct Unmatchable(pub String);
 /// backslash, a control character) is refused rather than escaped into
 /// something CloudWatch might read otherwise; DNS names hold none of them.
 pub fn pattern(host: &str) -> Result<String, Unmatchable> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    // The host exactly as the request lines name it.
+    let host = ddns_handler::record::normalized(host);
     if host.is_empty() || host.chars().any(|c| matches!(c, '*' | '"' | '\\') || c.is_control()) {
         return Err(Unmatchable(host));
     }
@@ -67,7 +68,7 @@ pub fn silence(names: &Names, host: &str) -> Result<Desired, Unmatchable> {
         name: super::alarm::silence_name(names, host),
         pattern: pattern(host)?,
         namespace: names.metric_namespace(),
-        metric: host.trim_end_matches('.').to_ascii_lowercase(),
+        metric: ddns_handler::record::normalized(host),
         value: "1".into(),
         default_value: false,
     })

@@ -335,7 +335,7 @@ pub async fn sync(session: &Session, key: &str) -> anyhow::Result<()> {
 /// and an alarm name of at most 255 characters. Returns the host as the
 /// filter and alarm name it.
 pub fn silence_fits(names: &crate::model::Names, host: &str) -> anyhow::Result<String> {
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = ddns_handler::record::normalized(host);
     metric_filter::pattern(&host)?;
     let name = alarm::silence_name(names, &host);
     if name.len() > alarm::MAX_NAME_LEN {

@@ -44,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: LogsArgs) -> anyhow::Result<()> {
         printer.print(page)
     })
     .await?;
-    if found.is_none() && !args.follow {
+    if !found && !args.follow {
         anyhow::bail!(
             "stack {} has no log group {group}: it is not deployed, or its function has not run yet",
             session.names.stack
