@@ -1,4 +1,4 @@
-"""moto's server, with two fixes so that it answers as AWS does, then run
+"""moto's server, with fixes so that it answers as AWS does, then run
 unchanged. Arguments are moto_server's (-H HOST -p PORT).
 
 1. moto wraps every record value of ListResourceRecordSets in CDATA. Route53
@@ -79,23 +79,99 @@ unchanged. Arguments are moto_server's (-H HOST -p PORT).
 
 12. moto's CloudWatch Logs PutMetricFilter appends a second filter of the same
    name; AWS's creates or replaces the log group's filter of that name.
+
+13. moto's Route53 ChangeResourceRecordSets checks a DELETE against its journal
+   of past changes, not the zone: a DELETE of a record set that is gone, or
+   whose values differ, is InvalidInput or passes silently (an alias DELETE
+   with any target deletes); a CREATE of an existing name and type with other
+   values adds a second record set; a CNAME may share its name with other
+   records; and a batch that fails half-way stays half-applied. Here, as on
+   AWS, the batch is checked change after change against the zone and applied
+   all or nothing; InvalidChangeBatch "Tried to create resource record set
+   [name='N.', type='T'] but it already exists", "Tried to delete ... but it
+   was not found", "... but the values provided do not match the current
+   values" (TTL, values in any order, alias target), and the two CNAME
+   conflict messages. An alias target's DNSName is kept as AWS answers it:
+   lower case, ending in a dot.
+
+14. moto's ACM DeleteCertificate deletes a certificate that an API Gateway
+   domain name uses, and InUseBy stays empty. Here a domain name's regional
+   certificate lists the domain name's ARN in InUseBy until the domain is
+   deleted or moved to another certificate, and DeleteCertificate answers
+   ResourceInUseException "Certificate ARN in account ACCOUNT is in use."
+
+15. moto issues a DNS-validated certificate MOTO_ACM_VALIDATION_WAIT seconds
+   (default 60) after the request whether or not its validation CNAME exists.
+   Here it also needs, as on AWS, each of its DomainValidationOptions'
+   ResourceRecord as a CNAME (name and value, case and final dot aside) in a
+   public Route53 zone of the account.
+
+16. moto's API Gateway CreateDomainName takes any regionalCertificateArn,
+   replaces a domain name that exists, answers regionalHostedZoneId
+   Z2FDTNDATAQYW2 (the edge one) and no ipAddressType; DeleteDomainName
+   leaves its base path mappings behind, for a domain of the same name later.
+   Here the certificate must be an ISSUED ACM certificate of the region
+   (BadRequestException "Invalid certificate ARN: ..."), an existing name is
+   BadRequestException "The domain name you provided already exists.", the
+   hosted zone is the region's for regional APIs (Z1UJRXOUMOOFQ8 in
+   us-east-1), ipAddressType defaults to ipv4, and mappings go with the
+   domain name.
+
+17. moto has no UpdateDomainName (a 500). `replace` of /regionalCertificateArn
+   (checked as in 16, InUseBy moved), /securityPolicy and
+   /endpointConfiguration/ipAddressType are applied, all checked before any;
+   other paths are BadRequestException.
+
+18. moto routes no GetTags, TagResource or UntagResource for a domain name's
+   ARN (arn:aws:apigateway:REGION::/domainnames/NAME), a 404 page. They read
+   and change the domain name's tags.
+
+19. moto's base path mappings: a second mapping of the empty base path
+   ("(none)") replaces the first (AWS: ConflictException "Base path already
+   exists for this domain name"), and GetBasePathMappings (and the other
+   mapping calls) of a domain name that never had one is a 500. A second is
+   refused; none is an empty list.
+
+20. moto's ListCertificates ignores MaxItems and GetDomainNames ignores limit
+   (AWS's default 25), so neither ever answers a next page. They are paged
+   with NextToken / position.
+
+21. moto's UpdateRestApi takes `replace /disableExecuteApiEndpoint` as
+   Python's bool() of the text, so "false" disables the execute-api URL as
+   "true" does. AWS reads the text "true" or "false" (anything else is
+   BadRequestException); so it is read here.
+
+22. moto's CreateDeployment with the name of a stage that exists replaces the
+   stage with a new one, dropping its method settings (the stage's
+   throttling). AWS points the existing stage at the new deployment and keeps
+   its settings (and adds the call's stage variables). So it does here.
 """
 
+import copy
 import inspect
 import json
 import re
 import sys
 from datetime import datetime, timezone
 from functools import lru_cache
+from urllib.parse import unquote
 
+import moto.acm.models as acm_models
+import moto.acm.responses as acm_responses
+import moto.apigateway.exceptions as apigateway_exceptions
 import moto.apigateway.models as apigateway_models
+import moto.apigateway.responses as apigateway_responses
+import moto.apigateway.urls as apigateway_urls
 import moto.awslambda.models as lambda_models
 import moto.logs.exceptions as logs_exceptions
 import moto.logs.models as logs_models
+import moto.route53.exceptions as route53_exceptions
+import moto.route53.models as route53_models
 import moto.route53.responses as route53_responses
 import moto.s3.models as s3_models
 import moto.sns.models as sns_models
 import moto.sns.responses as sns_responses
+from moto.core.exceptions import AWSError
 from moto.logs.metric_filters import MetricFilters
 from moto.iam.access_control import IAMPolicy, PermissionResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -152,6 +228,7 @@ def update_function_code(function, spec):
 lambda_models.LambdaFunction.update_function_code = update_function_code
 
 IP_ADDRESS_TYPE_PATH = "/endpointConfiguration/ipAddressType"
+DISABLE_EXECUTE_API_PATH = "/disableExecuteApiEndpoint"
 _rest_api_init = apigateway_models.RestAPI.__init__
 _rest_api_patch = apigateway_models.RestAPI.apply_patch_operations
 
@@ -167,6 +244,14 @@ def rest_api_patch(api, operations):
     for op in operations:
         if op.get("op") == "replace" and op.get("path") == IP_ADDRESS_TYPE_PATH:
             api.endpoint_configuration["ipAddressType"] = op.get("value")
+        elif op.get("op") == "replace" and op.get("path") == DISABLE_EXECUTE_API_PATH:
+            # Patch 21: the value is the text "true" or "false".
+            value = str(op.get("value")).lower()
+            if value not in ("true", "false"):
+                raise apigateway_exceptions.BadRequestException(
+                    f"Invalid boolean value for disableExecuteApiEndpoint: {op.get('value')}"
+                )
+            api.disableExecuteApiEndpoint = value == "true"
         else:
             rest.append(op)
     return _rest_api_patch(api, rest)
@@ -174,6 +259,25 @@ def rest_api_patch(api, operations):
 
 apigateway_models.RestAPI.__init__ = rest_api_init
 apigateway_models.RestAPI.apply_patch_operations = rest_api_patch
+
+_create_deployment = apigateway_models.RestAPI.create_deployment
+if "self.stages[name] = Stage(" not in inspect.getsource(_create_deployment):
+    sys.exit("scripts/moto_server.py: moto's RestAPI.create_deployment changed; review patch 22")
+
+
+def create_deployment(api, name, description, stage_variables=None):
+    """Patch 22: a deployment to a stage that exists points the stage at it
+    and keeps the stage's settings."""
+    existing = api.stages.get(name) if name else None
+    deployment = _create_deployment(api, name, description, stage_variables)
+    if existing is not None:
+        existing.deployment_id = api.stages[name].deployment_id
+        existing.variables.update(stage_variables or {})
+        api.stages[name] = existing
+    return deployment
+
+
+apigateway_models.RestAPI.create_deployment = create_deployment
 
 
 # CloudWatch Logs: filter patterns (6), FilterLogEvents order and pages (7),
@@ -1082,6 +1186,461 @@ def add_filter(filters, filter_name, filter_pattern, log_group_name, metric_tran
 
 
 MetricFilters.add_filter = add_filter
+
+# 13 to 20: what `deploy --domain` calls (ACM, API Gateway domain names and
+# base path mappings, Route53 alias records), answered as AWS does.
+
+
+def require(ok, what):
+    if not ok:
+        sys.exit(f"scripts/moto_server.py: moto's {what} changed; review its fix")
+
+
+# 13. Route53 ChangeResourceRecordSets.
+
+
+class InvalidChangeBatch(route53_exceptions.Route53ClientError):
+    code = 400
+
+    def __init__(self, message):
+        super().__init__("InvalidChangeBatch", message)
+
+
+def dns_name(name):
+    return str(name or "").rstrip(".").lower()
+
+
+def rrset_label(name, type_, set_identifier):
+    extra = f", set-identifier='{set_identifier}'" if set_identifier else ""
+    return f"[name='{dns_name(name)}.', type='{type_}'{extra}]"
+
+
+def rrset_key(rrset):
+    return (dns_name(rrset.name), rrset.type_, rrset.set_identifier or None)
+
+
+def rrset_content(rrset):
+    """What DELETE must repeat exactly, in a form that ignores what AWS ignores
+    (record order, the case and final dot of an alias target)."""
+    alias = rrset.alias_target or None
+    if alias:
+        alias = (
+            str(alias.get("HostedZoneId")),
+            dns_name(alias.get("DNSName")),
+            str(alias.get("EvaluateTargetHealth")).lower(),
+        )
+    ttl = str(int(rrset.ttl)) if rrset.ttl not in (None, "", 0, "0") else None
+    return (
+        ttl,
+        sorted(str(v) for v in rrset.records or []),
+        alias,
+        str(rrset.weight or 0),
+        rrset.region,
+        str(rrset.failover or ""),
+        str(rrset.geo_location or ""),
+        str(rrset.multi_value or ""),
+        rrset.health_check,
+    )
+
+
+def incoming_rrset(record_set):
+    """moto's RecordSet of a change's ResourceRecordSet (as xmltodict read it)."""
+    record_set = copy.deepcopy(record_set)
+    if not record_set["Name"].endswith("."):
+        record_set["Name"] += "."
+    if record_set.get("ResourceRecords"):
+        records = list(record_set["ResourceRecords"].values())[0]
+        records = records if isinstance(records, list) else [records]
+        record_set["ResourceRecords"] = [r["Value"] for r in records]
+    elif "ResourceRecords" in record_set:
+        record_set["ResourceRecords"] = []
+    alias = record_set.get("AliasTarget")
+    if alias and alias.get("DNSName"):
+        # Route53 answers an alias target in lower case, ending in a dot.
+        alias["DNSName"] = dns_name(alias["DNSName"]) + "."
+    return route53_models.RecordSet(record_set)
+
+
+def change_resource_record_sets(backend, zoneid, change_list):
+    zone = backend.get_hosted_zone(zoneid)
+    zone_name = dns_name(zone.name)
+    rrsets = list(zone.rrsets)
+    for change in change_list:
+        action, record_set = change["Action"], change["ResourceRecordSet"]
+        route53_models.validate_domain_name(record_set["Name"], code="InvalidChangeBatch")
+        if action not in ("CREATE", "UPSERT", "DELETE"):
+            raise route53_exceptions.InvalidActionValue(action)
+        name = dns_name(record_set["Name"])
+        if name != zone_name and not name.endswith("." + zone_name):
+            raise route53_exceptions.DnsNameInvalidForZone(name=record_set["Name"], zone_name=zone.name)
+        has_records = "TTL" in record_set and "ResourceRecords" in record_set
+        if not record_set.get("AliasTarget") and not has_records:
+            raise route53_exceptions.InvalidInput(
+                "Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], "
+                f"or TrafficPolicyInstanceId], but found none in Change with [Action={action}, "
+                f"Name={record_set['Name']}, Type={record_set.get('Type')}, "
+                f"SetIdentifier={record_set.get('SetIdentifier', 'null')}]"
+            )
+        new = incoming_rrset(record_set)
+        key = rrset_key(new)
+        label = rrset_label(new.name, new.type_, new.set_identifier)
+        current = next((r for r in rrsets if rrset_key(r) == key), None)
+        if action == "DELETE":
+            if current is None:
+                raise InvalidChangeBatch(f"Tried to delete resource record set {label} but it was not found")
+            if rrset_content(current) != rrset_content(new):
+                raise InvalidChangeBatch(
+                    f"Tried to delete resource record set {label} but the values provided do not match the current values"
+                )
+            rrsets.remove(current)
+            continue
+        if action == "CREATE" and current is not None:
+            raise InvalidChangeBatch(f"Tried to create resource record set {label} but it already exists")
+        others = [r for r in rrsets if dns_name(r.name) == name and r is not current]
+        if new.type_ == "CNAME" and any(r.type_ != "CNAME" for r in others):
+            raise InvalidChangeBatch(
+                f"RRSet of type CNAME with DNS name {name}. is not permitted as it conflicts with other "
+                f"records with the same DNS name in zone {zone_name}."
+            )
+        if new.type_ != "CNAME" and any(r.type_ == "CNAME" for r in others):
+            raise InvalidChangeBatch(
+                f"RRSet of type {new.type_} with DNS name {name}. is not permitted because a conflicting "
+                f"RRSet of type CNAME with the same DNS name already exists in zone {zone_name}."
+            )
+        if current is not None:
+            rrsets[rrsets.index(current)] = new
+        else:
+            rrsets.append(new)
+    # All or nothing, as AWS applies a change batch.
+    zone.rrsets = rrsets
+    for change in change_list:
+        zone.rr_changes.append(copy.deepcopy(change))
+
+
+require(
+    "rr_changes.has_insert_or_update" in inspect.getsource(route53_models.Route53Backend.change_resource_record_sets)
+    and "self.rrsets" in inspect.getsource(route53_models.FakeZone.get_record_sets),
+    "Route53 ChangeResourceRecordSets",
+)
+route53_models.Route53Backend.change_resource_record_sets = change_resource_record_sets
+
+
+# 14 and 15. ACM: DNS validation needs the CNAME; a certificate in use stays.
+
+
+def validation_record_present(account_id, name, value):
+    backend = route53_models.route53_backends[account_id]["aws"]
+    for zone in backend.zones.values():
+        if zone.private_zone:
+            continue
+        for rrset in zone.rrsets:
+            if rrset.type_ == "CNAME" and dns_name(rrset.name) == dns_name(name):
+                if any(dns_name(v) == dns_name(value) for v in rrset.records or []):
+                    return True
+    return False
+
+
+def validated(bundle):
+    account_id = bundle.arn.split(":")[4]
+    options = bundle.describe()["Certificate"].get("DomainValidationOptions", [])
+    return all(
+        validation_record_present(account_id, o["ResourceRecord"]["Name"], o["ResourceRecord"]["Value"])
+        for o in options
+    )
+
+
+_cert_check = acm_models.CertBundle.check
+
+
+def cert_check(bundle):
+    pending = bundle.status == "PENDING_VALIDATION"
+    _cert_check(bundle)
+    if pending and bundle.status == "ISSUED" and not validated(bundle):
+        bundle.status = "PENDING_VALIDATION"
+
+
+class ResourceInUseException(AWSError):
+    TYPE = "ResourceInUseException"
+
+
+_delete_certificate = acm_models.AWSCertificateManagerBackend.delete_certificate
+
+
+def delete_certificate(backend, arn):
+    bundle = backend._certificates.get(arn)
+    if bundle is not None and bundle.in_use_by:
+        raise ResourceInUseException(f"Certificate {arn} in account {backend.account_id} is in use.")
+    return _delete_certificate(backend, arn)
+
+
+require(
+    "ACM_VALIDATION_WAIT" in inspect.getsource(acm_models.CertBundle.check)
+    and "acm-validations.aws" in inspect.getsource(acm_models.CertBundle.describe)
+    and "in_use_by" in inspect.getsource(acm_models.CertBundle.__init__),
+    "ACM certificate validation",
+)
+acm_models.CertBundle.check = cert_check
+acm_models.AWSCertificateManagerBackend.delete_certificate = delete_certificate
+
+
+# 16. API Gateway CreateDomainName and DeleteDomainName.
+
+# The Route53 hosted zone of API Gateway's regional endpoints ("Amazon API
+# Gateway endpoints and quotas"); moto answers the edge one, Z2FDTNDATAQYW2.
+REGIONAL_HOSTED_ZONES = {
+    "us-east-1": "Z1UJRXOUMOOFQ8", "us-east-2": "ZOJJZC49E0EPZ", "us-west-1": "Z2MUQ32089INYE",
+    "us-west-2": "Z2OJLYMUO9EFXC", "ca-central-1": "Z19DQILCV0OWEC", "sa-east-1": "ZCMLWB8V5SYIT",
+    "eu-west-1": "ZLY8HYME6SFDD", "eu-west-2": "ZJ5UAJN8Y3Z2Q", "eu-west-3": "Z3KY65QIEKYHQQ",
+    "eu-central-1": "Z1U9ULNL0V5AJ3", "ap-south-1": "Z3VO1THU9YC4UR", "ap-northeast-1": "Z1YSHQZHG15GKL",
+    "ap-northeast-2": "Z20JF4UZKIW1U8", "ap-northeast-3": "Z2YQB5RD63NC85",
+    "ap-southeast-1": "ZL327KTPIQFUL", "ap-southeast-2": "Z2RPCDW04V8134",
+}
+SECURITY_POLICIES = ("TLS_1_0", "TLS_1_2")
+IP_ADDRESS_TYPES = ("ipv4", "dualstack")
+BadRequest = apigateway_exceptions.BadRequestException
+
+
+def domain_arn(backend, name):
+    return f"arn:aws:apigateway:{backend.region_name}::/domainnames/{name}"
+
+
+def issued_certificate(backend, arn):
+    """The ACM certificate a regional domain name may use, else BadRequest."""
+    region = arn.split(":")[3] if arn.count(":") >= 5 else None
+    if region != backend.region_name:
+        raise BadRequest(f"Invalid certificate ARN: {arn}. Certificate must be in '{backend.region_name}'.")
+    bundle = acm_models.acm_backends[backend.account_id][region]._certificates.get(arn)
+    if bundle is None:
+        raise BadRequest(f"Invalid certificate ARN: {arn}. The certificate does not exist.")
+    bundle.check()
+    if bundle.status != "ISSUED":
+        raise BadRequest(
+            f"Invalid certificate ARN: {arn}. Certificate must be in 'ISSUED' state; it is '{bundle.status}'."
+        )
+    return bundle
+
+
+def release_certificate(backend, domain):
+    arn = domain.regional_certificate_arn
+    bundle = acm_models.acm_backends[backend.account_id][backend.region_name]._certificates.get(arn or "")
+    if bundle is not None and domain_arn(backend, domain.domain_name) in bundle.in_use_by:
+        bundle.in_use_by.remove(domain_arn(backend, domain.domain_name))
+
+
+_create_domain_name = apigateway_models.APIGatewayBackend.create_domain_name
+_delete_domain_name = apigateway_models.APIGatewayBackend.delete_domain_name
+
+
+def create_domain_name(backend, domain_name, *args, **kwargs):
+    names = inspect.signature(_create_domain_name).parameters
+    given = dict(zip(list(names)[2:], args), **kwargs)
+    if domain_name in backend.domain_names:
+        raise BadRequest("The domain name you provided already exists.")
+    if given.get("security_policy") and given["security_policy"] not in SECURITY_POLICIES:
+        raise BadRequest(f"Invalid security policy: {given['security_policy']}")
+    ip_type = (given.get("endpoint_configuration") or {}).get("ipAddressType")
+    if ip_type and ip_type not in IP_ADDRESS_TYPES:
+        raise BadRequest(f"Invalid IP address type: {ip_type}")
+    bundle = issued_certificate(backend, given["regional_certificate_arn"]) if given.get("regional_certificate_arn") else None
+    domain = _create_domain_name(backend, domain_name, *args, **kwargs)
+    domain.regional_hosted_zone_id = REGIONAL_HOSTED_ZONES.get(backend.region_name, domain.regional_hosted_zone_id)
+    domain.endpoint_configuration = dict(domain.endpoint_configuration or {"types": ["EDGE"]})
+    domain.endpoint_configuration.setdefault("ipAddressType", "ipv4")
+    domain.tags = dict(domain.tags or {})
+    if bundle is not None:
+        bundle.in_use_by.append(domain_arn(backend, domain_name))
+    return domain
+
+
+def delete_domain_name(backend, domain_name):
+    domain = backend.domain_names.get(domain_name)
+    _delete_domain_name(backend, domain_name)
+    release_certificate(backend, domain)
+    backend.base_path_mappings.pop(domain_name, None)  # deleted with the domain name
+
+
+require(
+    "regional_hosted_zone_id" in inspect.getsource(apigateway_models.DomainName.__init__)
+    and "self.domain_names[domain_name] = new_domain_name" in inspect.getsource(_create_domain_name)
+    and "base_path_mappings" not in inspect.getsource(_delete_domain_name),
+    "API Gateway domain names",
+)
+apigateway_models.APIGatewayBackend.create_domain_name = create_domain_name
+apigateway_models.APIGatewayBackend.delete_domain_name = delete_domain_name
+
+
+# 17. UpdateDomainName (moto has none: a 500).
+
+
+def update_domain_name(backend, domain_name, operations):
+    domain = backend.get_domain_name(domain_name)
+    changes = {}
+    for op in operations or []:
+        path, value = op.get("path"), op.get("value")
+        if op.get("op") != "replace" or path not in (
+            "/regionalCertificateArn", "/securityPolicy", "/endpointConfiguration/ipAddressType"
+        ):
+            raise BadRequest(
+                f"Invalid patch path '{path}' specified for op '{op.get('op')}'. Must be one of: "
+                "[/regionalCertificateArn, /securityPolicy, /endpointConfiguration/ipAddressType]"
+            )
+        if path == "/securityPolicy" and value not in SECURITY_POLICIES:
+            raise BadRequest(f"Invalid security policy: {value}")
+        if path == "/endpointConfiguration/ipAddressType" and value not in IP_ADDRESS_TYPES:
+            raise BadRequest(f"Invalid IP address type: {value}")
+        changes[path] = value
+    bundle = None
+    if "/regionalCertificateArn" in changes:
+        bundle = issued_certificate(backend, changes["/regionalCertificateArn"])
+    # Every operation is checked before any applies.
+    if bundle is not None:
+        release_certificate(backend, domain)
+        domain.regional_certificate_arn = bundle.arn
+        bundle.in_use_by.append(domain_arn(backend, domain_name))
+    if "/securityPolicy" in changes:
+        domain.security_policy = changes["/securityPolicy"]
+    if "/endpointConfiguration/ipAddressType" in changes:
+        domain.endpoint_configuration = dict(domain.endpoint_configuration or {"types": ["EDGE"]})
+        domain.endpoint_configuration["ipAddressType"] = changes["/endpointConfiguration/ipAddressType"]
+    return domain
+
+
+def update_domain_name_response(response):
+    name = unquote(response.path.split("/")[2])
+    domain = update_domain_name(response.backend, name, response._get_param("patchOperations"))
+    return 200, {}, json.dumps(domain.to_json())
+
+
+require(not hasattr(apigateway_responses.APIGatewayResponse, "update_domain_name"), "API Gateway UpdateDomainName")
+apigateway_responses.APIGatewayResponse.update_domain_name = update_domain_name_response
+
+
+# 18. GetTags, TagResource and UntagResource of a domain name.
+
+DOMAIN_TAGS_URL = "{0}/tags/arn:(?P<partition>[^/]+):apigateway:(?P<region_name>[^/]+)::/domainnames/(?P<domain_name>[^/]+)$"
+DOMAIN_ARN = re.compile(r"arn:[^:]+:apigateway:[^:]*::/domainnames/([^/]+)$")
+
+
+def tagged_domain(response):
+    match = DOMAIN_ARN.match(unquote(response.path.split("/tags/", 1)[1]))
+    return response.backend.get_domain_name(match.group(1)) if match else None
+
+
+_tag_resource = apigateway_responses.APIGatewayResponse.tag_resource
+_untag_resource = apigateway_responses.APIGatewayResponse.untag_resource
+
+
+def get_tags(response):
+    domain = tagged_domain(response)
+    if domain is None:
+        raise apigateway_exceptions.NotFoundException("Invalid resource identifier specified")
+    return 200, {}, json.dumps({"tags": domain.tags or {}})
+
+
+def tag_resource(response):
+    domain = tagged_domain(response)
+    if domain is None:
+        return _tag_resource(response)
+    domain.tags = dict(domain.tags or {}, **(response._get_param("tags") or {}))
+    return 204, {}, ""
+
+
+def untag_resource(response):
+    domain = tagged_domain(response)
+    if domain is None:
+        return _untag_resource(response)
+    keys = response.querystring.get("tagKeys") or []
+    domain.tags = {k: v for k, v in (domain.tags or {}).items() if k not in keys}
+    return 204, {}, ""
+
+
+require(
+    not hasattr(apigateway_responses.APIGatewayResponse, "get_tags")
+    and DOMAIN_TAGS_URL not in apigateway_urls.url_paths,
+    "API Gateway GetTags",
+)
+apigateway_urls.url_paths[DOMAIN_TAGS_URL] = apigateway_responses.APIGatewayResponse.dispatch
+apigateway_responses.APIGatewayResponse.get_tags = get_tags
+apigateway_responses.APIGatewayResponse.tag_resource = tag_resource
+apigateway_responses.APIGatewayResponse.untag_resource = untag_resource
+
+
+# 19. Base path mappings: one "(none)" a domain; none yet is an empty list.
+
+_create_mapping = apigateway_models.APIGatewayBackend.create_base_path_mapping
+
+
+def create_base_path_mapping(backend, domain_name, rest_api_id, base_path, stage):
+    if domain_name in backend.domain_names:
+        existing = backend.base_path_mappings.setdefault(domain_name, {})
+        if (base_path or "(none)") in existing:
+            raise apigateway_exceptions.BasePathConflictException()
+    return _create_mapping(backend, domain_name, rest_api_id, base_path, stage)
+
+
+def with_mappings(method):
+    def wrapped(backend, domain_name, *args, **kwargs):
+        if domain_name in backend.domain_names:
+            backend.base_path_mappings.setdefault(domain_name, {})
+        return method(backend, domain_name, *args, **kwargs)
+
+    return wrapped
+
+
+require(
+    'new_base_path != "(none)"' in inspect.getsource(_create_mapping)
+    and "self.base_path_mappings[domain_name].values()"
+    in inspect.getsource(apigateway_models.APIGatewayBackend.get_base_path_mappings),
+    "API Gateway base path mappings",
+)
+apigateway_models.APIGatewayBackend.create_base_path_mapping = create_base_path_mapping
+for _name in ("get_base_path_mappings", "get_base_path_mapping", "delete_base_path_mapping", "update_base_path_mapping"):
+    setattr(apigateway_models.APIGatewayBackend, _name, with_mappings(getattr(apigateway_models.APIGatewayBackend, _name)))
+
+
+# 20. Pages: ListCertificates (MaxItems, NextToken), GetDomainNames (limit, position).
+
+
+def page(items, start, size):
+    try:
+        start = int(start or 0)
+    except ValueError:
+        start = -1
+    if start < 0 or start > len(items):
+        return None, None
+    end = len(items) if size is None else start + size
+    return items[start:end], (str(end) if end < len(items) else None)
+
+
+_list_certificates = acm_responses.AWSCertificateManagerResponse.list_certificates
+
+
+def list_certificates(response):
+    summaries = json.loads(_list_certificates(response))["CertificateSummaryList"]
+    size = response._get_param("MaxItems")
+    items, token = page(summaries, response._get_param("NextToken"), int(size) if size else None)
+    if items is None:
+        raise acm_models.AWSValidationException("The nextToken is invalid.", exception_type="InvalidArgsException")
+    return json.dumps(dict({"CertificateSummaryList": items}, **({"NextToken": token} if token else {})))
+
+
+def get_domain_names(response):
+    domains = [d.to_json() for d in response.backend.get_domain_names()]
+    limit = response.querystring.get("limit", [None])[0]
+    items, position = page(domains, response.querystring.get("position", [None])[0], int(limit or 25))
+    if items is None:
+        raise BadRequest("Invalid position parameter")
+    return json.dumps(dict({"item": items}, **({"position": position} if position else {})))
+
+
+require(
+    "MaxItems" not in inspect.getsource(_list_certificates)
+    and "position" not in inspect.getsource(apigateway_responses.APIGatewayResponse.get_domain_names),
+    "ListCertificates / GetDomainNames",
+)
+acm_responses.AWSCertificateManagerResponse.list_certificates = list_certificates
+apigateway_responses.APIGatewayResponse.get_domain_names = get_domain_names
+
 
 if __name__ == "__main__":
     sys.exit(main())

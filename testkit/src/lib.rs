@@ -99,7 +99,7 @@ fn start_moto(recording: bool) -> Moto {
     let log = dir.join("moto.log");
     // `cd` first and on its own: in `cd && moto &` the cd would happen in
     // the background subshell only.
-    let script = r#"cd "$2" || exit 1; MOTO_IAM_LOAD_MANAGED_POLICIES=true "$0" "$3" -H 127.0.0.1 -p "$1" >moto.log 2>&1 & m=$!; echo $m >moto.pid; read _; kill -CONT $m; kill $m; wait $m; rm -rf "$2""#;
+    let script = r#"cd "$2" || exit 1; MOTO_IAM_LOAD_MANAGED_POLICIES=true MOTO_ACM_VALIDATION_WAIT=0 "$0" "$3" -H 127.0.0.1 -p "$1" >moto.log 2>&1 & m=$!; echo $m >moto.pid; read _; kill -CONT $m; kill $m; wait $m; rm -rf "$2""#;
     let mut command = Command::new("sh");
     command
         .arg("-c")
