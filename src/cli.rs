@@ -374,6 +374,27 @@ pub struct DeployArgs {
     #[arg(long, default_value = model::DEFAULT_KEY, value_name = "KEY")]
     pub key: String,
 
+    /// Serve the stack at https://NAME/ as well: a certificate (ACM, DNS
+    /// validated), an API Gateway custom domain and alias records in the
+    /// public hosted zone that holds NAME. Kept by later deploys; another
+    /// NAME moves the stack there.
+    #[arg(long, value_name = "NAME", value_parser = domain_name, conflicts_with = "no_domain")]
+    pub domain: Option<String>,
+
+    /// Remove the stack's custom domain (clients that use it stop working;
+    /// deploy asks first).
+    #[arg(long)]
+    pub no_domain: bool,
+
+    /// Make the API's execute-api URL answer 403, so that only the custom
+    /// domain reaches the function. Kept by later deploys.
+    #[arg(long, conflicts_with = "enable_execute_api_endpoint")]
+    pub disable_execute_api_endpoint: bool,
+
+    /// Let the execute-api URL answer again.
+    #[arg(long)]
+    pub enable_execute_api_endpoint: bool,
+
     /// Print the plan and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -381,6 +402,11 @@ pub struct DeployArgs {
     /// Do not ask for confirmation.
     #[arg(long, short)]
     pub yes: bool,
+}
+
+/// `--domain`: a name a public certificate can hold, in normal form.
+fn domain_name(value: &str) -> Result<String, String> {
+    crate::aws::custom_domain::parse_name(value)
 }
 
 impl DeployArgs {
@@ -393,6 +419,16 @@ impl DeployArgs {
             rate_limit: self.rate_limit,
             burst_limit: self.burst_limit,
             log_retention_days: self.log_retention_days,
+            domain: match (&self.domain, self.no_domain) {
+                (Some(name), _) => model::DomainChoice::Set(name.clone()),
+                (None, true) => model::DomainChoice::Remove,
+                (None, false) => model::DomainChoice::Keep,
+            },
+            execute_api: match (self.disable_execute_api_endpoint, self.enable_execute_api_endpoint) {
+                (true, _) => model::ExecuteApi::Disable,
+                (_, true) => model::ExecuteApi::Enable,
+                _ => model::ExecuteApi::Keep,
+            },
         }
     }
 }

@@ -8,19 +8,23 @@ use std::cell::RefCell;
 
 use crate::aws::retry::{Retry, Wait};
 use crate::aws::{
-    AwsError, Clients, alarm, api, bucket, function, log_group, metric_filter, permission, role, stage, topic,
+    AwsError, Clients, alarm, alias, api, bucket, certificate, custom_domain, domain, function, log_group, mapping,
+    metric_filter, permission, role, stage, topic, validation,
 };
 use crate::model::Names;
 use crate::plan::{Action, Kind, Plan, Step};
 use crate::stack::{Desired, Observation};
 
 /// What the steps produced, for the steps after them and the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outputs {
     /// The role's ARN.
     pub role_arn: Option<String>,
     /// The API's ids.
     pub api: Option<api::Ids>,
+    /// The custom domains' pieces: what their deletes must repeat
+    /// exactly, and what a new certificate or domain was given.
+    pub domains: Vec<custom_domain::Observed>,
 }
 
 impl Outputs {
@@ -29,7 +33,23 @@ impl Outputs {
         Self {
             role_arn: observation.role.as_ref().map(|r| r.arn.clone()),
             api: observation.api.as_ref().map(api::Observed::ids),
+            domains: observation.domains.clone(),
         }
+    }
+
+    /// The pieces of custom domain `name`, made empty if none were seen.
+    fn domain(&mut self, name: &str) -> &mut custom_domain::Observed {
+        let at = match self.domains.iter().position(|d| d.name == name) {
+            Some(at) => at,
+            None => {
+                self.domains.push(custom_domain::Observed {
+                    name: name.to_owned(),
+                    ..custom_domain::Observed::default()
+                });
+                self.domains.len() - 1
+            }
+        };
+        &mut self.domains[at]
     }
 }
 
@@ -64,7 +84,7 @@ pub async fn run(
         let on_wait = |wait: &Wait| (report.borrow_mut())(Event::Waiting(step, wait));
         let retry = Retry::new(clients.retry, &on_wait);
         if step.action == Action::Delete {
-            delete(clients, names, step, &retry).await?;
+            delete(clients, names, step, &mut outputs, &retry).await?;
         } else {
             let desired = desired.ok_or_else(|| AwsError::Call {
                 operation: "deploy",
@@ -131,8 +151,78 @@ async fn apply(
             let wanted = wanted.ok_or_else(|| missing(step))?;
             alarm::apply(&clients.cloudwatch, names, wanted, action, retry).await?;
         }
+        Kind::Certificate => {
+            let requested = certificate::request(&clients.acm, names, &step.name, &clients.certificates, retry).await?;
+            outputs.domain(&step.name).certificates.insert(0, requested);
+        }
+        Kind::ValidationRecord => {
+            let record = validation_record(outputs.domain(&step.name), step)?;
+            validation::create(&clients.route53, &zone_id(desired, step)?, &step.name, &record).await?;
+        }
+        Kind::Domain => {
+            let arn = outputs
+                .domain(&step.name)
+                .certificate()
+                .map(|c| c.arn.clone())
+                .ok_or_else(|| missing(step))?;
+            // API Gateway takes only an issued certificate.
+            certificate::wait_issued(&clients.acm, &arn, &clients.certificates, retry).await?;
+            let target = domain::apply(&clients.apigateway, names, &step.name, &arn, action, retry).await?;
+            let found = outputs.domain(&step.name);
+            let current = found.domain.take();
+            found.domain = Some(domain::Observed {
+                name: step.name.clone(),
+                tagged: true,
+                regional: true,
+                dualstack: true,
+                certificate_arn: Some(arn),
+                security_policy: Some("TLS_1_2".to_owned()),
+                target: target.or_else(|| current.and_then(|d| d.target)),
+            });
+        }
+        Kind::Mapping => {
+            let api = api_id(outputs)?;
+            mapping::apply(
+                &clients.apigateway,
+                &step.name,
+                &api,
+                &desired.stage.name,
+                action,
+                retry,
+            )
+            .await?;
+        }
+        Kind::AliasRecords => {
+            let target = outputs
+                .domain(&step.name)
+                .target()
+                .cloned()
+                .ok_or_else(|| AwsError::Call {
+                    operation: "CreateDomainName",
+                    message: format!("API Gateway gave custom domain {} no regional target", step.name),
+                })?;
+            alias::apply(&clients.route53, &zone_id(desired, step)?, &step.name, &target, action).await?;
+        }
     }
     Ok(())
+}
+
+/// The zone of the custom domain deploy serves.
+fn zone_id(desired: &Desired, step: &Step) -> Result<String, AwsError> {
+    desired
+        .domain
+        .as_ref()
+        .filter(|d| d.name == step.name && !d.zone_id.is_empty())
+        .map(|d| d.zone_id.clone())
+        .ok_or_else(|| missing(step))
+}
+
+fn validation_record(found: &custom_domain::Observed, step: &Step) -> Result<certificate::Validation, AwsError> {
+    found
+        .certificate()
+        .or(found.certificates.first())
+        .and_then(|c| c.validation.clone())
+        .ok_or_else(|| missing(step))
 }
 
 fn alerts<'d>(desired: &'d Desired, step: &Step) -> Result<&'d crate::stack::Alerts, AwsError> {
@@ -154,7 +244,16 @@ fn api_id(outputs: &Outputs) -> Result<String, AwsError> {
 }
 
 /// Deletes one resource; one that is already gone counts as deleted.
-async fn delete(clients: &Clients, names: &Names, step: &Step, retry: &Retry<'_>) -> Result<(), AwsError> {
+async fn delete(
+    clients: &Clients,
+    names: &Names,
+    step: &Step,
+    outputs: &mut Outputs,
+    retry: &Retry<'_>,
+) -> Result<(), AwsError> {
+    if let Some(deleted) = delete_domain_piece(clients, step, outputs, retry).await? {
+        return Ok(deleted);
+    }
     match step.kind {
         Kind::Api => api::delete(&clients.apigateway, &step.name, retry).await?,
         // The permission and the stage go with the function and the API.
@@ -166,6 +265,51 @@ async fn delete(clients: &Clients, names: &Names, step: &Step, retry: &Retry<'_>
         Kind::MetricFilter => metric_filter::delete(&clients.logs, names, &step.name, retry).await?,
         Kind::Alarm => alarm::delete(&clients.cloudwatch, &step.name, retry).await?,
         Kind::Stage | Kind::Permission => true,
+        Kind::Certificate | Kind::ValidationRecord | Kind::Domain | Kind::Mapping | Kind::AliasRecords => true,
     };
     Ok(())
+}
+
+/// Deletes one piece of a custom domain, from what was observed of it;
+/// `None` for a step that is not one.
+async fn delete_domain_piece(
+    clients: &Clients,
+    step: &Step,
+    outputs: &mut Outputs,
+    retry: &Retry<'_>,
+) -> Result<Option<()>, AwsError> {
+    let name = step.name.as_str();
+    let found = outputs.domains.iter().find(|d| d.name == name).cloned();
+    let found = match (step.kind, found) {
+        (Kind::AliasRecords | Kind::Mapping | Kind::Domain | Kind::Certificate | Kind::ValidationRecord, None) => {
+            return Err(missing(step));
+        }
+        (_, found) => found.unwrap_or_default(),
+    };
+    let zone = found.zone.as_ref().map(|z| z.id.clone());
+    match step.kind {
+        Kind::AliasRecords => {
+            if let (Some(zone), Some(target)) = (&zone, found.target()) {
+                alias::delete(&clients.route53, zone, name, target).await?;
+            }
+        }
+        Kind::Mapping => {
+            mapping::delete(&clients.apigateway, name, retry).await?;
+        }
+        Kind::Domain => {
+            domain::delete(&clients.apigateway, name, retry).await?;
+        }
+        Kind::Certificate => {
+            for certificate in &found.certificates {
+                certificate::delete(&clients.acm, &certificate.arn, retry).await?;
+            }
+        }
+        Kind::ValidationRecord => {
+            if let (Some(zone), Some(record)) = (&zone, found.certificates.first().and_then(|c| c.validation.clone())) {
+                validation::delete(&clients.route53, zone, &record).await?;
+            }
+        }
+        _ => return Ok(None),
+    }
+    Ok(Some(()))
 }

@@ -181,6 +181,16 @@ impl Names {
         managed && ours
     }
 
+    /// The URL clients call through the stack's custom domain `domain`.
+    pub fn domain_endpoint(domain: &str) -> String {
+        format!("https://{domain}/")
+    }
+
+    /// The ARN of API Gateway custom domain `domain`, as tagging names it.
+    pub fn domain_arn(&self, domain: &str) -> String {
+        self.arn("apigateway", &self.region, "", &format!("/domainnames/{domain}"))
+    }
+
     /// The URL clients call.
     pub fn endpoint(&self, api_id: &str, stage: &str) -> String {
         format!(
@@ -325,6 +335,35 @@ pub struct Settings {
     pub burst_limit: i32,
     /// Days the function's logs are kept.
     pub log_retention_days: i32,
+    /// The custom domain deploy gives the stack.
+    pub domain: DomainChoice,
+    /// Whether the API's own execute-api URL answers.
+    pub execute_api: ExecuteApi,
+}
+
+/// What deploy does about the stack's custom domain.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DomainChoice {
+    /// Keep the domain the stack has, if any.
+    #[default]
+    Keep,
+    /// Serve the stack at this name (lower case, no trailing dot), moving
+    /// it from any other.
+    Set(String),
+    /// Remove the stack's domain.
+    Remove,
+}
+
+/// What deploy does about the API's execute-api URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExecuteApi {
+    /// Leave it as it is.
+    #[default]
+    Keep,
+    /// Clients may call it (as well as the custom domain).
+    Enable,
+    /// Only the custom domain answers; the execute-api URL answers 403.
+    Disable,
 }
 
 impl Default for Settings {
@@ -336,6 +375,8 @@ impl Default for Settings {
             rate_limit: DEFAULT_RATE_LIMIT,
             burst_limit: DEFAULT_BURST_LIMIT,
             log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
+            domain: DomainChoice::Keep,
+            execute_api: ExecuteApi::Keep,
         }
     }
 }

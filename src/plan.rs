@@ -38,6 +38,16 @@ pub enum Kind {
     MetricFilter,
     /// A CloudWatch alarm that notifies the alert topic.
     Alarm,
+    /// The custom domain's ACM certificate.
+    Certificate,
+    /// The certificate's DNS validation record (a CNAME in the zone).
+    ValidationRecord,
+    /// The API Gateway custom domain name.
+    Domain,
+    /// The custom domain's base path mapping to the API's stage.
+    Mapping,
+    /// The custom domain's alias A and AAAA records.
+    AliasRecords,
 }
 
 impl fmt::Display for Kind {
@@ -53,6 +63,11 @@ impl fmt::Display for Kind {
             Self::Topic => "alert topic",
             Self::MetricFilter => "metric filter",
             Self::Alarm => "alarm",
+            Self::Certificate => "certificate",
+            Self::ValidationRecord => "validation record for",
+            Self::Domain => "custom domain",
+            Self::Mapping => "base path mapping for",
+            Self::AliasRecords => "alias records for",
         })
     }
 }
@@ -143,6 +158,23 @@ pub enum Change {
     },
     /// A metric filter's pattern or metric.
     Filter,
+    /// Whether the API's execute-api URL answers (it takes effect with a
+    /// new deployment).
+    ExecuteApiEndpoint {
+        /// Whether it becomes disabled.
+        disabled: bool,
+    },
+    /// The custom domain's certificate (a new one, or the stack's issued one).
+    Certificate,
+    /// The custom domain's TLS security policy becomes TLS 1.2.
+    SecurityPolicy,
+    /// The mapping points at another API or stage.
+    MappingTarget,
+    /// An alias record of this type is missing.
+    Record {
+        /// `A` or `AAAA`.
+        record_type: String,
+    },
 }
 
 impl fmt::Display for Change {
@@ -182,6 +214,12 @@ impl fmt::Display for Change {
             Self::Subscribe { endpoint } => write!(f, "subscribe {endpoint}"),
             Self::Alarm { settings } => write!(f, "alarm {}", settings.join(", ")),
             Self::Filter => f.write_str("pattern and metric"),
+            Self::ExecuteApiEndpoint { disabled: true } => f.write_str("execute-api URL becomes disabled"),
+            Self::ExecuteApiEndpoint { disabled: false } => f.write_str("execute-api URL becomes enabled"),
+            Self::Certificate => f.write_str("certificate"),
+            Self::SecurityPolicy => f.write_str("security policy TLS 1.2"),
+            Self::MappingTarget => f.write_str("API and stage"),
+            Self::Record { record_type } => write!(f, "{record_type} alias missing"),
         }
     }
 }

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 use crate::aws::function::Code;
 use crate::aws::{
-    AwsError, Clients, alarm, api, bucket, function, log_group, metric_filter, permission, role, stage, topic, zone,
+    AwsError, Clients, alarm, alias, api, bucket, certificate, custom_domain, domain, function, log_group, mapping,
+    metric_filter, permission, role, stage, topic, validation, zone,
 };
-use crate::model::{Names, Settings};
+use crate::model::{DomainChoice, ExecuteApi, Names, Settings};
 use crate::plan::{Action, Kind, Plan, Step};
 
 /// Everything that exists of a stack.
@@ -43,14 +44,40 @@ pub struct Observation {
     pub alarms: Vec<alarm::Observed>,
     /// The stack's metric filters on its log group.
     pub filters: Vec<metric_filter::Desired>,
+    /// The stack's custom domains (tagged), and the one deploy was asked
+    /// for, each with every piece of it.
+    pub domains: Vec<custom_domain::Observed>,
 }
 
 impl Observation {
-    /// The endpoint clients call, once the API and its stage exist.
+    /// The endpoint clients call, once the API and its stage exist: the
+    /// custom domain's when the stack has one.
     pub fn endpoint(&self, names: &Names, stage: &str) -> Option<String> {
         let api = self.api.as_ref()?;
         self.stage.as_ref()?;
+        if let Some(domain) = self.domain() {
+            return Some(Names::domain_endpoint(&domain.name));
+        }
         Some(names.endpoint(&api.id, stage))
+    }
+
+    /// The stack's custom domain (the first, should there be two).
+    pub fn domain(&self) -> Option<&custom_domain::Observed> {
+        self.domains.iter().find(|d| d.ours().is_some())
+    }
+
+    /// The custom domain of this name, as observed.
+    pub fn domain_named(&self, name: &str) -> Option<&custom_domain::Observed> {
+        self.domains.iter().find(|d| d.name == name)
+    }
+
+    /// The name the stack should be served at after a deploy with `choice`.
+    pub fn wanted_domain(&self, choice: &DomainChoice) -> Option<String> {
+        match choice {
+            DomainChoice::Set(name) => Some(name.clone()),
+            DomainChoice::Remove => None,
+            DomainChoice::Keep => self.domain().map(|d| d.name.clone()),
+        }
     }
 
     /// How many hosts the config has.
@@ -132,7 +159,20 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
             None => Ok(zone::Checked::default()),
         }
     };
-    let (stage, permission, mut zones) = tokio::try_join!(stage, permission, zones)?;
+    let domains = async {
+        let mut wanted = custom_domain::names(clients, names).await?;
+        if let DomainChoice::Set(name) = &settings.domain
+            && !wanted.contains(name)
+        {
+            wanted.push(name.clone());
+        }
+        let mut domains = Vec::new();
+        for name in wanted {
+            domains.push(custom_domain::observe(clients, names, &name).await?);
+        }
+        Ok(domains)
+    };
+    let (stage, permission, mut zones, domains) = tokio::try_join!(stage, permission, zones, domains)?;
     if let Some(reason) = bucket.as_ref().and_then(|b| b.invalid.clone()) {
         zones
             .problems
@@ -150,6 +190,7 @@ pub async fn observe(clients: &Clients, names: &Names, settings: &Settings) -> R
         topic,
         alarms,
         filters,
+        domains,
     })
 }
 
@@ -277,6 +318,17 @@ pub struct Desired {
     pub stage: stage::Desired,
     /// The alerts, while they are enabled.
     pub alerts: Option<Alerts>,
+    /// The custom domain, if the stack has one.
+    pub domain: Option<Domain>,
+}
+
+/// The custom domain deploy serves the stack at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// Its name.
+    pub name: String,
+    /// The id of the public zone that holds it.
+    pub zone_id: String,
 }
 
 impl Desired {
@@ -306,6 +358,22 @@ impl Desired {
             environment.insert(ddns_handler::service::env::ALERT_TOPIC.to_owned(), names.topic_arn());
         }
         let topic_arn = alerts.as_ref().map(|_| names.topic_arn());
+        let domain = observed.wanted_domain(&settings.domain).map(|name| Domain {
+            zone_id: observed
+                .domain_named(&name)
+                .and_then(|d| d.zone.as_ref())
+                .map(|z| z.id.clone())
+                .unwrap_or_default(),
+            name,
+        });
+        // Without a domain the execute-api URL is the only way in, so it
+        // is never disabled then.
+        let disabled = domain.is_some()
+            && match settings.execute_api {
+                ExecuteApi::Disable => true,
+                ExecuteApi::Enable => false,
+                ExecuteApi::Keep => observed.api.as_ref().is_some_and(|a| a.execute_api_disabled),
+            };
         Self {
             key: settings.key.clone(),
             role: role::Desired::new(
@@ -330,13 +398,17 @@ impl Desired {
                 environment,
                 log_group: names.log_group.clone(),
             },
-            api: api::Desired::new(names),
+            api: api::Desired {
+                disable_execute_api_endpoint: disabled,
+                ..api::Desired::new(names)
+            },
             stage: stage::Desired {
                 name: settings.stage.clone(),
                 rate_limit: settings.rate_limit,
                 burst_limit: settings.burst_limit,
             },
             alerts,
+            domain,
         }
     }
 }
@@ -376,7 +448,7 @@ pub fn plan(names: &Names, observed: &Observation, desired: &Desired) -> Plan {
             &names.function,
             function::plan(observed.function.as_ref(), &desired.function),
         ),
-        (Kind::Api, &names.api, api),
+        (Kind::Api, &names.api, api.clone()),
         (Kind::Stage, &desired.stage.name, stage),
         (
             Kind::Permission,
@@ -401,12 +473,94 @@ pub fn plan(names: &Names, observed: &Observation, desired: &Desired) -> Plan {
             .unwrap_or(steps.len());
         steps.insert(at, topic);
     }
+    steps.extend(plan_domains(observed, desired, &api));
     steps.extend(alerts);
     Plan { steps }
 }
 
+/// The custom domain's steps, once the API and its stage exist: the
+/// certificate, its validation record, the domain, the mapping and the
+/// aliases of the wanted domain; then, for every other domain of the
+/// stack's, the deletes teardown would make.
+fn plan_domains(observed: &Observation, desired: &Desired, api: &Action) -> Vec<Step> {
+    let step = |kind, name: &str, action| Step {
+        kind,
+        name: name.to_owned(),
+        action,
+    };
+    let mut steps = Vec::new();
+    if let Some(wanted) = &desired.domain {
+        let none = custom_domain::Observed::default();
+        let found = observed.domain_named(&wanted.name).unwrap_or(&none);
+        let certificate = found.certificate();
+        let certificate_step = certificate::plan(certificate);
+        let domain_step = domain::plan(
+            found.ours(),
+            certificate
+                .filter(|_| certificate_step != Action::Create)
+                .map(|c| c.arn.as_str()),
+        );
+        let api_id = observed
+            .api
+            .as_ref()
+            .filter(|_| *api != Action::Create)
+            .map(|a| a.id.as_str());
+        let target = found.target().filter(|_| domain_step != Action::Create);
+        let validation_step = validation::plan(&certificate_step, &found.validation);
+        // The certificate is requested before its record can be written.
+        steps.extend([
+            step(Kind::Certificate, &wanted.name, certificate_step),
+            step(Kind::ValidationRecord, &wanted.name, validation_step),
+            step(Kind::Domain, &wanted.name, domain_step.clone()),
+            step(
+                Kind::Mapping,
+                &wanted.name,
+                mapping::plan(found.mapping.as_ref(), &domain_step, api_id, &desired.stage.name),
+            ),
+            step(Kind::AliasRecords, &wanted.name, alias::plan(&found.records, target)),
+        ]);
+    }
+    for other in &observed.domains {
+        if desired.domain.as_ref().is_some_and(|d| d.name == other.name) {
+            continue;
+        }
+        steps.extend(sweep_domain(other));
+    }
+    steps
+}
+
+/// The deletes that remove every piece of the stack's of one custom
+/// domain, in the order that lets each go: the aliases, the mapping, the
+/// domain, the certificates, and last the validation record. Only pieces
+/// proven the stack's are named.
+fn sweep_domain(found: &custom_domain::Observed) -> Vec<Step> {
+    let delete = |kind| Step {
+        kind,
+        name: found.name.clone(),
+        action: Action::Delete,
+    };
+    let mut steps = Vec::new();
+    let ours = found.ours();
+    if ours.is_some() && !found.records.ours(found.target()).is_empty() {
+        steps.push(delete(Kind::AliasRecords));
+    }
+    if ours.is_some() && found.mapping.is_some() {
+        steps.push(delete(Kind::Mapping));
+    }
+    if ours.is_some() {
+        steps.push(delete(Kind::Domain));
+    }
+    if !found.certificates.is_empty() {
+        steps.push(delete(Kind::Certificate));
+    }
+    if found.validation == validation::Observed::Present && !found.shared_validation {
+        steps.push(delete(Kind::ValidationRecord));
+    }
+    steps
+}
+
 /// What teardown found of a stack: only what carries the stack's tags.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Found {
     /// Every REST API tagged for the stack, strays included.
     pub apis: Vec<String>,
@@ -424,6 +578,8 @@ pub struct Found {
     pub alarms: Vec<String>,
     /// The stack's metric filters (exact prefix, log group and namespace).
     pub filters: Vec<String>,
+    /// The stack's custom domains: every piece of each.
+    pub domains: Vec<custom_domain::Observed>,
     /// Resources with the stack's names that are not ours, and why.
     pub skipped: Vec<String>,
 }
@@ -477,6 +633,7 @@ pub async fn find(clients: &Clients, names: &Names) -> Result<Found, AwsError> {
         alarms: alarms.into_iter().filter(|a| a.tagged).map(|a| a.name).collect(),
         filters: filters.into_iter().map(|f| f.name).collect(),
         apis: api::find(&clients.apigateway, names).await?,
+        domains: custom_domain::find(clients, names).await?,
         function,
         log_group,
         bucket,
@@ -493,8 +650,10 @@ pub fn sweep(names: &Names, found: &Found, keep_config: bool) -> Plan {
         name: name.to_owned(),
         action: Action::Delete,
     };
-    // Alarms, filters and topic first: a filter goes with its log group.
-    let mut steps: Vec<Step> = found.alarms.iter().map(|n| delete(Kind::Alarm, n)).collect();
+    // The custom domains first: a mapping holds on to the API. Then
+    // alarms, filters and topic: a filter goes with its log group.
+    let mut steps: Vec<Step> = found.domains.iter().flat_map(sweep_domain).collect();
+    steps.extend(found.alarms.iter().map(|n| delete(Kind::Alarm, n)));
     steps.extend(found.filters.iter().map(|n| delete(Kind::MetricFilter, n)));
     if found.topic {
         steps.push(delete(Kind::Topic, &names.topic));

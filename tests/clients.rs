@@ -73,18 +73,7 @@ async fn reset(aws: &Aws, zone_id: &str, host: &str) {
         .resource_records(ResourceRecord::builder().value("198.51.100.1").build().unwrap())
         .build()
         .unwrap();
-    let change = Change::builder()
-        .action(ChangeAction::Upsert)
-        .resource_record_set(set)
-        .build()
-        .unwrap();
-    aws.route53
-        .change_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    common::change_record(aws, zone_id, ChangeAction::Upsert, set).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

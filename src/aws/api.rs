@@ -26,13 +26,17 @@ pub const PROXY: &str = "/{proxy+}";
 pub struct Desired {
     /// The integration URI that invokes the function.
     pub integration_uri: String,
+    /// Whether the execute-api URL answers 403, leaving only the custom
+    /// domain.
+    pub disable_execute_api_endpoint: bool,
 }
 
 impl Desired {
-    /// The API for `names`' function.
+    /// The API for `names`' function, its execute-api URL enabled.
     pub fn new(names: &Names) -> Self {
         Self {
             integration_uri: names.integration_uri(),
+            disable_execute_api_endpoint: false,
         }
     }
 }
@@ -55,6 +59,8 @@ pub struct Observed {
     pub id: String,
     /// Whether it answers over IPv6 as well as IPv4.
     pub dualstack: bool,
+    /// Whether its execute-api URL is disabled.
+    pub execute_api_disabled: bool,
     /// Other APIs tagged for this stack, left by an interrupted deploy;
     /// teardown removes them too.
     pub strays: Vec<String>,
@@ -133,6 +139,7 @@ pub async fn observe(apigateway: &Client, names: &Names) -> Result<Option<Observ
     let mut observed = Observed {
         id: id.clone(),
         dualstack: dualstack(&api),
+        execute_api_disabled: api.disable_execute_api_endpoint(),
         strays: apis.iter().map(self::id).collect(),
         ..Observed::default()
     };
@@ -179,6 +186,11 @@ pub fn plan(observed: Option<&Observed>, desired: &Desired) -> Action {
     if !observed.dualstack {
         changes.push(Change::DualStack);
     }
+    if observed.execute_api_disabled != desired.disable_execute_api_endpoint {
+        changes.push(Change::ExecuteApiEndpoint {
+            disabled: desired.disable_execute_api_endpoint,
+        });
+    }
     if observed.proxy.id.is_none() {
         changes.push(Change::ProxyResource);
     }
@@ -213,7 +225,7 @@ pub async fn apply(
         Change::Integration { path: PROXY },
     ];
     let (mut ids, changes) = match (action, current) {
-        (Action::Create, _) => (create(apigateway, names, retry).await?, &everything[..]),
+        (Action::Create, _) => (create(apigateway, names, desired, retry).await?, &everything[..]),
         (Action::Update(changes), Some(ids)) => (ids, changes.as_slice()),
         (_, Some(ids)) => return Ok(ids),
         (_, None) => {
@@ -227,13 +239,24 @@ pub async fn apply(
         match change {
             Change::DualStack => {
                 // Takes effect at once, without a new deployment.
-                let update = apigateway.update_rest_api().rest_api_id(&ids.id).patch_operations(
-                    PatchOperation::builder()
-                        .op(Op::Replace)
-                        .path("/endpointConfiguration/ipAddressType")
-                        .value(IpAddressType::Dualstack.as_str())
-                        .build(),
-                );
+                let update = apigateway
+                    .update_rest_api()
+                    .rest_api_id(&ids.id)
+                    .patch_operations(replace(
+                        "/endpointConfiguration/ipAddressType",
+                        IpAddressType::Dualstack.as_str(),
+                    ));
+                retry
+                    .call("UpdateRestApi", || update.clone().send())
+                    .await
+                    .map_err(AwsError::on("UpdateRestApi"))?;
+            }
+            Change::ExecuteApiEndpoint { disabled } => {
+                // Takes effect with the stage's next deployment.
+                let update = apigateway
+                    .update_rest_api()
+                    .rest_api_id(&ids.id)
+                    .patch_operations(replace("/disableExecuteApiEndpoint", disabled.to_string()));
                 retry
                     .call("UpdateRestApi", || update.clone().send())
                     .await
@@ -288,12 +311,22 @@ pub async fn apply(
     Ok(ids)
 }
 
+/// An API Gateway patch operation that replaces `path` with `value`, the
+/// form every Update call here takes.
+pub fn replace(path: &str, value: impl Into<String>) -> PatchOperation {
+    PatchOperation::builder()
+        .op(Op::Replace)
+        .path(path)
+        .value(value)
+        .build()
+}
+
 fn resource_id(ids: &Ids, path: &str) -> String {
     let id = if path == ROOT { &ids.root_id } else { &ids.proxy_id };
     id.clone().unwrap_or_default()
 }
 
-async fn create(apigateway: &Client, names: &Names, retry: &Retry<'_>) -> Result<Ids, AwsError> {
+async fn create(apigateway: &Client, names: &Names, desired: &Desired, retry: &Retry<'_>) -> Result<Ids, AwsError> {
     let tags: HashMap<String, String> = names.tags().into_iter().collect();
     let create = apigateway
         .create_rest_api()
@@ -305,6 +338,7 @@ async fn create(apigateway: &Client, names: &Names, retry: &Retry<'_>) -> Result
                 .ip_address_type(IpAddressType::Dualstack)
                 .build(),
         )
+        .disable_execute_api_endpoint(desired.disable_execute_api_endpoint)
         .set_tags(Some(tags));
     let created = retry
         .call("CreateRestApi", || create.clone().send())

@@ -7,19 +7,25 @@
 //! the command line: connections are made from plain values.
 
 pub mod alarm;
+pub mod alias;
 pub mod api;
 pub mod bucket;
+pub mod certificate;
 pub mod config;
 pub mod credentials;
+pub mod custom_domain;
+pub mod domain;
 pub mod function;
 pub mod log_events;
 pub mod log_group;
+pub mod mapping;
 pub mod metric_filter;
 pub mod permission;
 pub mod retry;
 pub mod role;
 pub mod stage;
 pub mod topic;
+pub mod validation;
 pub mod zone;
 
 use std::fmt::Debug;
@@ -92,6 +98,10 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     /// CloudWatch, for the alarms.
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// ACM, for the custom domain's certificate.
+    pub acm: aws_sdk_acm::Client,
+    /// How long to wait for ACM ([`certificate::Patience`]).
+    pub certificates: certificate::Patience,
     /// How long to wait for a config S3 does not serve yet ([`config::Patience`]).
     pub patience: config::Patience,
     /// How long the calls AWS rate-limits wait ([`retry`]).
@@ -111,6 +121,8 @@ impl Clients {
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
             sns: aws_sdk_sns::Client::new(sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(sdk),
+            acm: aws_sdk_acm::Client::new(sdk),
+            certificates: certificate::Patience::default(),
             patience: config::Patience::default(),
             retry: retry::Policy::default(),
         }

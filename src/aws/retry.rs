@@ -74,6 +74,7 @@ pub fn limit(operation: &str) -> Option<Duration> {
         "DeleteRestApi" => Some(Duration::from_secs(30)),
         "CreateDeployment" => Some(Duration::from_secs(5)),
         "CreateRestApi" => Some(Duration::from_secs(3)),
+        "CreateDomainName" | "UpdateDomainName" | "DeleteDomainName" => Some(Duration::from_secs(30)),
         _ => None,
     }
 }
@@ -93,6 +94,14 @@ pub enum Cause {
     },
     /// S3 is still finishing an earlier operation on the bucket's name.
     Aborted,
+    /// ACM still counts the certificate as used by a domain being deleted.
+    InUse,
+    /// Not a refusal: a resource is on its way to the state a step waits
+    /// for (a certificate being issued), as the message says.
+    Pending {
+        /// What is awaited.
+        message: String,
+    },
 }
 
 /// One wait, for the progress line.
@@ -131,6 +140,10 @@ impl fmt::Display for Wait {
             (Cause::Aborted, _) => f.write_str(
                 "S3 is still finishing an earlier operation on this bucket name, such as its deletion (OperationAborted)",
             ),
+            (Cause::InUse, _) => f.write_str(
+                "ACM still counts the certificate as in use by the custom domain just deleted (ResourceInUseException)",
+            ),
+            (Cause::Pending { message }, _) => f.write_str(message),
         }
     }
 }
@@ -151,6 +164,7 @@ pub fn cause<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> Option
             })
         }
         "OperationAborted" => Some(Cause::Aborted),
+        "ResourceInUseException" => Some(Cause::InUse),
         _ => None,
     }
 }
@@ -182,6 +196,12 @@ impl<'a> Retry<'a> {
     /// Retries with `policy`, telling `on_wait` before each wait.
     pub fn new(policy: Policy, on_wait: &'a dyn Fn(&Wait)) -> Self {
         Self { policy, on_wait }
+    }
+
+    /// Tells the listener of a wait that is not a retry (a step polling for
+    /// a state), so that it shows on the same progress line.
+    pub fn tell(&self, wait: &Wait) {
+        (self.on_wait)(wait);
     }
 
     /// Sends `operation` (`send` makes one attempt) until it succeeds, fails

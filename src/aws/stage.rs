@@ -2,9 +2,9 @@
 //! as in the blog post), throttled for the whole endpoint.
 
 use aws_sdk_apigateway::Client;
-use aws_sdk_apigateway::types::{Op, PatchOperation};
 
 use super::AwsError;
+use super::api::replace;
 use super::retry::Retry;
 use crate::plan::{Action, Change};
 
@@ -108,13 +108,6 @@ pub async fn apply(
                     .map_err(AwsError::on("CreateDeployment"))?;
             }
             Change::Throttling { rate, burst } => {
-                let replace = |path: &str, value: String| {
-                    PatchOperation::builder()
-                        .op(Op::Replace)
-                        .path(path)
-                        .value(value)
-                        .build()
-                };
                 let update = apigateway
                     .update_stage()
                     .rest_api_id(api_id)

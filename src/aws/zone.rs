@@ -231,3 +231,109 @@ pub async fn list(route53: &Client) -> Result<Vec<Zone>, AwsError> {
     zones.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(zones)
 }
+
+/// The public zone whose name is the longest suffix of `host`: a custom
+/// domain's records must be public, or no client and no certificate
+/// authority would see them.
+pub async fn find_public(route53: &Client, host: &Hostname) -> Result<Option<Zone>, AwsError> {
+    let mut best: Option<Zone> = None;
+    let mut pages = route53.list_hosted_zones().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        for zone in page.map_err(AwsError::on("ListHostedZones"))?.hosted_zones() {
+            let private = zone.config().is_some_and(|c| c.private_zone());
+            if private || !host.is_within(zone.name()) {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| zone.name().len() > b.name.len()) {
+                best = Some(Zone {
+                    id: bare_zone_id(zone.id()).to_owned(),
+                    name: zone.name().to_owned(),
+                });
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Every record set named exactly `name` in the zone (of any type), as
+/// Route53 holds it: what a DELETE must repeat value for value.
+pub async fn records_at(
+    route53: &Client,
+    zone_id: &str,
+    name: &str,
+) -> Result<Vec<aws_sdk_route53::types::ResourceRecordSet>, AwsError> {
+    let key = ddns_handler::hostname::lookup_key(name);
+    let out = route53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .start_record_name(name)
+        // A name holds at most one set of each type; a dozen types is
+        // more than any name has.
+        .max_items(20)
+        .send()
+        .await
+        .map_err(AwsError::on("ListResourceRecordSets"))?;
+    Ok(out
+        .resource_record_sets()
+        .iter()
+        .filter(|s| ddns_handler::hostname::lookup_key(s.name()) == key)
+        .cloned()
+        .collect())
+}
+
+/// Sends `changes` to the zone as one batch, which Route53 applies all or
+/// nothing. A CREATE of a set that exists, or a DELETE whose values are not
+/// exactly the set's, fails the whole batch: that is how these changes
+/// never overwrite nor remove a record someone else made.
+pub async fn change(
+    route53: &Client,
+    zone_id: &str,
+    comment: &str,
+    changes: Vec<(
+        aws_sdk_route53::types::ChangeAction,
+        aws_sdk_route53::types::ResourceRecordSet,
+    )>,
+) -> Result<(), AwsError> {
+    use aws_sdk_route53::types::{Change, ChangeBatch};
+    let invalid = |e: aws_sdk_route53::error::BuildError| AwsError::Call {
+        operation: "ChangeResourceRecordSets",
+        message: e.to_string(),
+    };
+    let mut batch = ChangeBatch::builder().comment(comment);
+    for (action, set) in changes {
+        batch = batch.changes(
+            Change::builder()
+                .action(action)
+                .resource_record_set(set)
+                .build()
+                .map_err(invalid)?,
+        );
+    }
+    route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(batch.build().map_err(invalid)?)
+        .send()
+        .await
+        .map_err(|err| {
+            // Route53 says why a batch is refused in a list of messages,
+            // not in the error's message.
+            let why = err
+                .as_service_error()
+                .and_then(|e| match e {
+                    aws_sdk_route53::operation::change_resource_record_sets::ChangeResourceRecordSetsError::InvalidChangeBatch(b) => {
+                        Some(b.messages().join("; "))
+                    }
+                    _ => None,
+                })
+                .filter(|m| !m.is_empty());
+            match why {
+                Some(why) => AwsError::Call {
+                    operation: "ChangeResourceRecordSets",
+                    message: format!("InvalidChangeBatch: {why}"),
+                },
+                None => AwsError::from_sdk("ChangeResourceRecordSets", err),
+            }
+        })?;
+    Ok(())
+}

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use ddns_handler::hostname::Hostname;
 
 use super::Session;
-use crate::aws::api;
+use crate::aws::custom_domain;
 use crate::cli::{ClientFormat, GlobalArgs};
 
 /// The template for each format.
@@ -185,7 +185,7 @@ pub async fn run(
         .with_context(|| format!("{host} is not a host of stack {}", session.names.stack))?;
     let endpoint = match url {
         Some(url) => url,
-        None => api::endpoint(&session.clients.apigateway, &session.names)
+        None => custom_domain::endpoint(&session.clients, &session.names)
             .await?
             .context("the stack has no endpoint yet: run `ddns-ctl deploy`, or pass --url")?,
     };

@@ -37,8 +37,10 @@ pub struct Deployed {
     pub account: String,
     /// The region.
     pub region: String,
-    /// The URL clients call.
+    /// The URL clients call: the custom domain's, when the stack has one.
     pub endpoint: String,
+    /// The API's own URL, and whether it answers.
+    pub execute_api: ExecuteApiUrl,
     /// The config bucket.
     pub bucket: String,
     /// The function.
@@ -49,6 +51,15 @@ pub struct Deployed {
     pub changed: bool,
     /// The plan that was run.
     pub plan: Vec<Step>,
+}
+
+/// The API's execute-api URL.
+#[derive(Debug, Serialize)]
+pub struct ExecuteApiUrl {
+    /// The URL.
+    pub url: String,
+    /// Whether it answers (`--disable-execute-api-endpoint` turns it off).
+    pub enabled: bool,
 }
 
 /// A plan that was only shown.
@@ -69,6 +80,10 @@ impl fmt::Display for Outcome {
                 let verb = if d.changed { "is deployed" } else { "is up to date" };
                 writeln!(f, "Stack {} {verb}.", d.stack)?;
                 writeln!(f, "  endpoint  {}", d.endpoint)?;
+                if d.execute_api.url != d.endpoint {
+                    let off = if d.execute_api.enabled { "" } else { " (disabled)" };
+                    writeln!(f, "  also      {}{off}", d.execute_api.url)?;
+                }
                 writeln!(f, "  bucket    {}", d.bucket)?;
                 writeln!(f, "  function  {}", d.function)?;
                 writeln!(f, "  role      {}", d.role)
@@ -155,6 +170,7 @@ pub async fn apply(
         eprintln!("warning: {problem}; the function may not change records there");
     }
     let mut desired = Desired::new(names, &settings, observed, code);
+    check_domain(observed, &desired, &settings)?;
     let mut plan = stack::plan(names, observed, &desired);
     if args.dry_run {
         return Ok(Outcome::DryRun(DryRun {
@@ -185,6 +201,19 @@ pub async fn apply(
                 names.stack, names.region, names.account
             );
         }
+        if let Some(old) = observed.domain().filter(|_| desired.domain.is_none())
+            && !args.yes
+            && !confirm(
+                &format!(
+                    "Remove custom domain {}? Clients that call {} stop working.",
+                    old.name,
+                    Names::domain_endpoint(&old.name)
+                ),
+                "--yes",
+            )?
+        {
+            anyhow::bail!("cancelled; nothing was changed");
+        }
         if !args.yes && std::io::stdin().is_terminal() && !confirm("Apply this plan?", "--yes")? {
             anyhow::bail!("cancelled; nothing was changed");
         }
@@ -198,20 +227,58 @@ pub async fn apply(
     let api = outputs
         .api
         .ok_or_else(|| anyhow::anyhow!("the REST API is missing after deploy"))?;
-    Ok(Outcome::Deployed(deployed(
-        names,
-        &names.endpoint(&api.id, &settings.stage),
-        plan,
-        changed,
-    )))
+    let execute_api = ExecuteApiUrl {
+        url: names.endpoint(&api.id, &settings.stage),
+        enabled: !desired.api.disable_execute_api_endpoint,
+    };
+    let endpoint = match &desired.domain {
+        Some(domain) => Names::domain_endpoint(&domain.name),
+        None => execute_api.url.clone(),
+    };
+    Ok(Outcome::Deployed(deployed(names, endpoint, execute_api, plan, changed)))
 }
 
-fn deployed(names: &Names, endpoint: &str, plan: Plan, changed: bool) -> Deployed {
+/// Refuses, before anything changes, a custom domain deploy may not take:
+/// no public zone holds it, records someone else made are at its name, the
+/// API Gateway domain is someone else's, or it is one of the stack's own
+/// dynamic hosts (whose records the function rewrites).
+fn check_domain(observed: &Observation, desired: &Desired, settings: &crate::model::Settings) -> anyhow::Result<()> {
+    if settings.execute_api == crate::model::ExecuteApi::Disable && desired.domain.is_none() {
+        anyhow::bail!(
+            "--disable-execute-api-endpoint needs a custom domain (--domain NAME): without one, the execute-api \
+             URL is the only way to reach the stack"
+        );
+    }
+    let Some(wanted) = &desired.domain else {
+        return Ok(());
+    };
+    let mut problems = observed
+        .domain_named(&wanted.name)
+        .map(|d| d.problems())
+        .unwrap_or_default();
+    if observed.config().is_some_and(|c| c.host(&wanted.name).is_some()) {
+        problems.push(format!(
+            "{} is a host of this stack, whose records the function rewrites; choose another name",
+            wanted.name
+        ));
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "cannot serve the stack at {}, nothing was changed:\n  {}",
+        wanted.name,
+        problems.join("\n  ")
+    )
+}
+
+fn deployed(names: &Names, endpoint: String, execute_api: ExecuteApiUrl, plan: Plan, changed: bool) -> Deployed {
     Deployed {
         stack: names.stack.clone(),
         account: names.account.clone(),
         region: names.region.clone(),
-        endpoint: endpoint.to_owned(),
+        endpoint,
+        execute_api,
         bucket: names.bucket.clone(),
         function: names.function.clone(),
         role: names.role.clone(),

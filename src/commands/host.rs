@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::{Session, render};
 use crate::aws::config::ChangeError;
 use crate::aws::log_events::{self, Activity};
-use crate::aws::{api, function, log_group, zone};
+use crate::aws::{custom_domain, function, log_group, zone};
 use crate::cli::{GlobalArgs, HostAddArgs, HostCommand};
 use crate::secret;
 
@@ -193,7 +193,7 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
     let needed = crate::model::function_memory_mb(session.config(key).size().await?);
     let memory_raised_to = function::ensure_memory(&session.clients.lambda, &session.names, needed).await?;
     let endpoint = match deployed {
-        true => api::endpoint(&session.clients.apigateway, &session.names).await?,
+        true => custom_domain::endpoint(&session.clients, &session.names).await?,
         false => None,
     };
     Ok(HostAdded {

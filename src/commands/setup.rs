@@ -364,6 +364,10 @@ fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
         burst_limit: (rate_limit * 2.0).ceil().max(1.0) as i32,
         log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
         key: DEFAULT_KEY.to_owned(),
+        domain: None,
+        no_domain: false,
+        disable_execute_api_endpoint: false,
+        enable_execute_api_endpoint: false,
         dry_run: false,
         yes,
     }

@@ -65,6 +65,82 @@ pub struct Status {
     pub resources: Vec<Resource>,
     /// The alerts: topic, subscriptions (pending or confirmed), alarms.
     pub alerts: Option<super::alerts::Report>,
+    /// The custom domain, if the stack has one.
+    pub domain: Option<DomainReport>,
+}
+
+/// The custom domain in the report.
+#[derive(Debug, Serialize)]
+pub struct DomainReport {
+    /// Its name.
+    pub name: String,
+    /// The certificate, if the stack has one for the name.
+    pub certificate: Option<CertificateReport>,
+    /// `present`, `missing` or `taken` (a CNAME with another value): ACM
+    /// renews the certificate only while it is present.
+    pub validation_record: &'static str,
+    /// Whether the API's execute-api URL answers too.
+    pub execute_api_enabled: bool,
+}
+
+/// The custom domain's certificate in the report.
+#[derive(Debug, Serialize)]
+pub struct CertificateReport {
+    /// Its ARN.
+    pub arn: String,
+    /// ACM's status (`ISSUED`, `PENDING_VALIDATION`, …).
+    pub status: String,
+    /// When it expires (RFC 3339), once issued.
+    pub not_after: Option<String>,
+}
+
+impl fmt::Display for DomainReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "  domain   {}: ", self.name)?;
+        match &self.certificate {
+            Some(c) => {
+                write!(f, "certificate {}", c.status)?;
+                if let Some(until) = &c.not_after {
+                    write!(f, " until {until}")?;
+                }
+            }
+            None => f.write_str("no certificate")?,
+        }
+        match self.validation_record {
+            "present" => f.write_str(", validation record in place")?,
+            "taken" => f.write_str(", validation record taken by a CNAME with another value")?,
+            _ => f.write_str(
+                ", validation record MISSING: ACM cannot renew the certificate until deploy writes it again",
+            )?,
+        }
+        if !self.execute_api_enabled {
+            f.write_str("; execute-api URL disabled")?;
+        }
+        writeln!(f)
+    }
+}
+
+/// The report of the stack's custom domain, as observed.
+fn domain_report(observed: &stack::Observation) -> Option<DomainReport> {
+    let found = observed.domain()?;
+    Some(DomainReport {
+        name: found.name.clone(),
+        certificate: found.certificate().map(|c| CertificateReport {
+            arn: c.arn.clone(),
+            status: c.status.clone(),
+            not_after: c.not_after.and_then(|secs| {
+                let at =
+                    std::time::UNIX_EPOCH.checked_add(std::time::Duration::from_secs(u64::try_from(secs).ok()?))?;
+                Some(humantime::format_rfc3339_seconds(at).to_string())
+            }),
+        }),
+        validation_record: match found.validation {
+            crate::aws::validation::Observed::Present => "present",
+            crate::aws::validation::Observed::Missing => "missing",
+            crate::aws::validation::Observed::Other(_) => "taken",
+        },
+        execute_api_enabled: !observed.api.as_ref().is_some_and(|a| a.execute_api_disabled),
+    })
 }
 
 /// How the deployed code compares with the package this binary carries.
@@ -112,6 +188,9 @@ impl fmt::Display for Status {
                 f,
                 "  role     zone {zone}: too many hosts to name each; records are allowed by pattern there"
             )?;
+        }
+        if let Some(domain) = &self.domain {
+            write!(f, "{domain}")?;
         }
         if let Some(alerts) = &self.alerts {
             write!(f, "{alerts}")?;
@@ -166,6 +245,7 @@ pub async fn run(global: &GlobalArgs) -> anyhow::Result<Exit> {
     status.patterned_zones = desired.role.patterned_zones.clone();
     status.healthy &= status.config_problems.is_empty();
     status.alerts = Some(super::alerts::report(&session, &observed));
+    status.domain = domain_report(&observed);
     render(global.output, &status);
     Ok(if status.healthy { Exit::Ok } else { Exit::Failure })
 }
@@ -204,5 +284,6 @@ fn report(names: &Names, plan: &crate::plan::Plan, endpoint: Option<String>, hos
         code: CodeCheck::NotCompared,
         resources,
         alerts: None,
+        domain: None,
     }
 }

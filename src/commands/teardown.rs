@@ -64,7 +64,12 @@ pub async fn run(global: &GlobalArgs, args: TeardownArgs) -> anyhow::Result<Torn
         anyhow::bail!("cancelled; nothing was deleted");
     }
     let progress = Progress::new(global.quiet);
-    executor::run(clients, names, &plan, None, Outputs::default(), &mut |event| {
+    // The custom domains' deletes repeat what was found exactly.
+    let outputs = Outputs {
+        domains: found.domains.clone(),
+        ..Outputs::default()
+    };
+    executor::run(clients, names, &plan, None, outputs, &mut |event| {
         super::show_step(&progress, event)
     })
     .await?;

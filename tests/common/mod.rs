@@ -192,6 +192,7 @@ pub struct Aws {
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub sns: aws_sdk_sns::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub acm: aws_sdk_acm::Client,
 }
 
 impl Aws {
@@ -206,6 +207,7 @@ impl Aws {
             logs: aws_sdk_cloudwatchlogs::Client::new(&sdk),
             sns: aws_sdk_sns::Client::new(&sdk),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&sdk),
+            acm: aws_sdk_acm::Client::new(&sdk),
         }
     }
 
@@ -656,6 +658,24 @@ pub async fn host_config(aws: &Aws, stack: &Stack<'_>, host: &str) -> Value {
         .find(|(k, _)| k.trim_end_matches('.') == host.trim_end_matches('.'))
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| panic!("{host} in {config:#}"))
+}
+
+/// Sends one change of record set `set` to the zone.
+pub async fn change_record(
+    aws: &Aws,
+    zone_id: &str,
+    action: aws_sdk_route53::types::ChangeAction,
+    set: aws_sdk_route53::types::ResourceRecordSet,
+) {
+    use aws_sdk_route53::types::{Change, ChangeBatch};
+    let change = Change::builder().action(action).resource_record_set(set).build().unwrap();
+    aws.route53
+        .change_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .change_batch(ChangeBatch::builder().changes(change).build().unwrap())
+        .send()
+        .await
+        .unwrap();
 }
 
 /// The values of `name`'s record of type `kind`.
