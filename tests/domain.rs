@@ -232,6 +232,8 @@ async fn a_domain_is_deployed_whole_read_back_kept_repaired_and_torn_down_to_the
     assert_eq!(report["domain"]["certificate"]["status"], "ISSUED");
     assert!(report["domain"]["certificate"]["not_after"].is_string(), "{report:#}");
     assert_eq!(report["domain"]["validation_record"], "present");
+    // The domain is no host: the function would write over its aliases.
+    common::refused(&stack, &["host", "add", &domain], "is this stack's custom domain");
     let host = format!("home.{zone}");
     let added = stack
         .cli()
@@ -492,6 +494,25 @@ async fn moving_and_removing_the_domain_leave_no_orphan() {
     // Kept by a deploy without the flag.
     assert_eq!(deploy_json(&stack, &[])["changed"], false);
 
+    // The dry run of a move shows both halves and changes nothing.
+    let dry = stack
+        .cli()
+        .args(["deploy", "--dry-run", "--handler-zip"])
+        .arg(&stack.zip)
+        .args(["--domain", &second])
+        .output()
+        .unwrap();
+    let plan = String::from_utf8_lossy(&dry.stdout);
+    for line in [
+        format!("+ create     certificate {second}"),
+        format!("+ create     alias records for {second}"),
+        format!("- delete     alias records for {first}"),
+        format!("- delete     custom domain {first}"),
+        format!("- delete     validation record for {first}"),
+    ] {
+        assert!(plan.contains(&line), "{line:?} not in:\n{plan}");
+    }
+    assert!(!domain_names(&aws).await.contains(&second));
     let moved = deploy_json(&stack, &["--domain", &second]);
     assert_eq!(moved["endpoint"], format!("https://{second}/"));
     assert!(!sets_at(&aws, &zone_id, &second).await.is_empty());

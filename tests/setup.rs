@@ -72,10 +72,18 @@ fn exit_code(session: &PtySession) -> Option<i32> {
     }
 }
 
+/// What the wizard asks about a domain of one's own: nothing on a stack
+/// that exists; on a new one, the answer.
+#[derive(Clone, Copy)]
+enum Domain<'a> {
+    NotAsked,
+    Answer(&'a str),
+}
+
 /// Answers the host questions: zone (the only one), `label`, IPv4, TTL,
-/// rate limit and client defaults, no alert address, then goes ahead.
-fn answer_host_questions(session: &mut PtySession, label: &str) {
-    answer_up_to_alerts(session, label);
+/// rate limit and client defaults, `domain`, no alert address, then goes ahead.
+fn answer_host_questions(session: &mut PtySession, label: &str, domain: Domain<'_>) {
+    answer_up_to_alerts(session, label, domain);
     session.exp_string("Email address for alerts").unwrap();
     key(session, ENTER);
     session.exp_string("[Y/n]").unwrap();
@@ -84,7 +92,7 @@ fn answer_host_questions(session: &mut PtySession, label: &str) {
 
 /// The host questions before the alert address, as
 /// [`answer_host_questions`] answers them.
-fn answer_up_to_alerts(session: &mut PtySession, label: &str) {
+fn answer_up_to_alerts(session: &mut PtySession, label: &str, domain: Domain<'_>) {
     session.exp_string("Hosted zone").unwrap();
     key(session, ENTER);
     session.exp_string("Hostname").unwrap();
@@ -95,6 +103,10 @@ fn answer_up_to_alerts(session: &mut PtySession, label: &str) {
     key(session, ENTER);
     session.exp_string("Rate limit").unwrap();
     key(session, ENTER);
+    if let Domain::Answer(name) = domain {
+        session.exp_string("a name of your own").unwrap();
+        key(session, &format!("{name}\n"));
+    }
     session.exp_string("Client").unwrap();
     key(session, ENTER);
 }
@@ -125,7 +137,7 @@ async fn from_nothing_to_a_working_host_then_another() {
     session.exp_string("Account 123456789012").unwrap();
     session.exp_string("Stack name").unwrap();
     key(&mut session, ENTER);
-    answer_host_questions(&mut session, "home");
+    answer_host_questions(&mut session, "home", Domain::Answer(""));
     session.exp_string("is deployed").unwrap();
     session.exp_string("Secret, shown this once").unwrap();
     session.exp_string("*/5 * * * * ddns-ctl update").unwrap();
@@ -178,7 +190,7 @@ async fn from_nothing_to_a_working_host_then_another() {
     // from 127.0.0.1, which the host may not publish: the wizard says so,
     // and does not call it done.
     let mut session = add_a_host(&stack, &serve.url());
-    answer_host_questions(&mut session, "second");
+    answer_host_questions(&mut session, "second", Domain::NotAsked);
     let second = format!("second.{zone}");
     session.exp_string(&format!("Added {second}")).unwrap();
     session.exp_string("mode=set: refusing to publish 127.0.0.1").unwrap();
@@ -240,7 +252,7 @@ async fn alerts_by_email_and_a_silence_alarm() {
     key(&mut session, ENTER);
     session.exp_string("Stack name").unwrap();
     key(&mut session, ENTER);
-    answer_up_to_alerts(&mut session, "home");
+    answer_up_to_alerts(&mut session, "home", Domain::Answer(""));
     session.exp_string("Email address for alerts").unwrap();
     key(&mut session, "me@example\n");
     session.exp_string("'me@example' is not an email address").unwrap();
@@ -305,7 +317,7 @@ async fn alerts_by_email_and_a_silence_alarm() {
     // Again, for a second host: alerts are on, so an empty address keeps
     // them, and the host is still offered a silence alarm.
     let mut session = add_a_host(&stack, &proxy.url());
-    answer_up_to_alerts(&mut session, "second");
+    answer_up_to_alerts(&mut session, "second", Domain::NotAsked);
     session
         .exp_string("Another email address for alerts (empty: alerts stay as they are)")
         .unwrap();
@@ -340,6 +352,63 @@ async fn alerts_by_email_and_a_silence_alarm() {
 /// role, Route53 answers the function AccessDenied, and the seed API answers
 /// 502. The live check waits for it, saying once what it waits for, and
 /// passes when the function may change the record.
+/// A name of one's own (after one outside every zone, asked again): the
+/// plan says so, deploy makes the domain, and the client setup names
+/// `https://NAME/`; the live check still goes to `--check-url`.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_stack_at_a_name_of_ones_own() {
+    let (_moto, aws, (_zone_id, zone), stack) = one_zone().await;
+    let serve = common::Serve::start_with(&stack, &["--trust-forwarded-for"]);
+    let proxy = ForwardingProxy::start(&serve.addr, PUBLIC_IP);
+    let domain = format!("ddns.{}", zone.trim_end_matches('.'));
+
+    let mut session = wizard(&stack, &proxy.url());
+    session.exp_string("Region").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("Stack name").unwrap();
+    key(&mut session, ENTER);
+    for (prompt, answer) in [
+        ("Hosted zone", ENTER),
+        ("Hostname", "home\n"),
+        ("Record types", ENTER),
+        ("TTL", ENTER),
+        ("Rate limit", ENTER),
+    ] {
+        session.exp_string(prompt).unwrap();
+        key(&mut session, answer);
+    }
+    session.exp_string("a name of your own").unwrap();
+    key(&mut session, "ddns.elsewhere.invalid\n");
+    session
+        .exp_string("ddns.elsewhere.invalid is in none of this account's hosted zones")
+        .unwrap();
+    key(&mut session, &format!("{domain}\n"));
+    session.exp_string("Client").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string("Email address for alerts").unwrap();
+    key(&mut session, ENTER);
+    session.exp_string(&format!("at https://{domain}/")).unwrap();
+    session.exp_string("[Y/n]").unwrap();
+    key(&mut session, "y");
+    session.exp_string("created alias records for").unwrap();
+    session.exp_string(&format!("endpoint  https://{domain}/")).unwrap();
+    session
+        .exp_string(&format!("*/5 * * * * ddns-ctl update --url 'https://{domain}/'"))
+        .unwrap();
+    let rest = session.exp_eof().unwrap();
+    assert_eq!(exit_code(&session), Some(0), "{rest}");
+    assert!(rest.contains("Done: "), "{rest}");
+    let got = aws
+        .apigateway
+        .get_domain_name()
+        .domain_name(&domain)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.security_policy().map(|p| p.as_str()), Some("TLS_1_2"));
+    stack.cli().args(["teardown", "--yes"]).assert().success();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_live_check_waits_while_iam_lets_the_function_change_the_record() {
     let (moto, aws, (zone_id, zone), stack) = one_zone().await;
@@ -365,7 +434,7 @@ async fn the_live_check_waits_while_iam_lets_the_function_change_the_record() {
     key(&mut session, ENTER);
     session.exp_string("Stack name").unwrap();
     key(&mut session, ENTER);
-    answer_host_questions(&mut session, "home");
+    answer_host_questions(&mut session, "home", Domain::Answer(""));
     session.exp_string(&format!("mode=get: {PUBLIC_IP}")).unwrap();
     let home = format!("home.{zone}");
     session

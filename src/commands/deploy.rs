@@ -156,6 +156,18 @@ pub async fn apply(
 ) -> anyhow::Result<Outcome> {
     let names = &session.names;
     let settings = args.settings();
+    // A caller's observation (setup's) may not include the domain asked for.
+    let with_domain;
+    let observed = match &settings.domain {
+        crate::model::DomainChoice::Set(name) if observed.domain_named(name).is_none() => {
+            let mut more = observed.clone();
+            more.domains
+                .push(crate::aws::custom_domain::observe(&session.clients, names, name).await?);
+            with_domain = more;
+            &with_domain
+        }
+        _ => observed,
+    };
     // The function refuses a config that breaks its rules as a whole: a
     // deploy then would take every host offline, so it stops here.
     if let Some(reason) = observed.bucket.as_ref().and_then(|b| b.invalid.as_deref()) {

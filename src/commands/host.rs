@@ -173,6 +173,17 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         ..entry
     };
     Config::check(host.as_str(), &entry)?;
+    // The function would write plain records over the domain's aliases.
+    let bare = host.as_str().trim_end_matches('.');
+    if custom_domain::names(&session.clients, &session.names)
+        .await?
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(bare))
+    {
+        anyhow::bail!(
+            "{bare} is this stack's custom domain, whose alias records the function would overwrite; choose another name"
+        );
+    }
     // The role first, then the config: see `Session::change_config`.
     let ((), deployed) = session
         .change_config(key, |config| {

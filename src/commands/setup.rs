@@ -94,7 +94,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         match pick {
             0 => {}
             1 => {
-                let args = deploy_args(&args, DEFAULT_RATE_LIMIT, false);
+                let args = deploy_args(&args, DEFAULT_RATE_LIMIT, None, false);
                 let outcome = deploy::apply(&global, &session, &observed, &args, deploy::code(&args)?).await?;
                 eprint!("{outcome}");
                 return Ok(());
@@ -158,6 +158,18 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .default(DEFAULT_RATE_LIMIT)
         .validate_with(|r: &f64| if *r > 0.0 { Ok(()) } else { Err("must be positive") })
         .interact_text()?;
+    // A new stack may get a name of its own; an existing one keeps what it
+    // has (`deploy --domain` changes it).
+    let domain = if exists {
+        None
+    } else {
+        let answer: String = Input::with_theme(&theme)
+            .with_prompt("Serve the endpoint at a name of your own, e.g. ddns.example.com (empty: the execute-api URL)")
+            .allow_empty(true)
+            .validate_with(|d: &String| own_domain(d, &zones).map(drop))
+            .interact_text()?;
+        own_domain(&answer, &zones).map_err(anyhow::Error::msg)?
+    };
     let formats = [
         ("ddns-ctl update from cron", ClientFormat::Cron),
         ("ddns-ctl update from a systemd timer", ClientFormat::Systemd),
@@ -224,8 +236,12 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             humantime::format_duration(Duration::from_secs(secs))
         ),
     };
+    let at = domain
+        .as_deref()
+        .map(|d| format!(" at https://{d}/ (a free ACM certificate; ACM issues it within minutes)"))
+        .unwrap_or_default();
     eprintln!(
-        "\nPlan: {} stack {} in {} (account {}), rate limit {rate_limit}/s; \
+        "\nPlan: {} stack {}{at} in {} (account {}), rate limit {rate_limit}/s; \
          add {} ({:?}, TTL {ttl}) in zone {}{alerting}.",
         if exists { "keep" } else { "deploy" },
         session.names.stack,
@@ -252,7 +268,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     let deployed = if exists {
         None
     } else {
-        let args = deploy_args(&args, rate_limit, true);
+        let args = deploy_args(&args, rate_limit, domain.clone(), true);
         let outcome = deploy::apply(&global, &session, &observed, &args, deploy::code(&args)?).await?;
         eprint!("{outcome}");
         outcome.endpoint().map(str::to_owned)
@@ -289,15 +305,16 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     )
     .await?;
     eprint!("{added}");
-    let endpoint = args
-        .check_url
-        .clone()
-        .or(deployed)
+    // The client setup names the endpoint clients keep (the domain, once
+    // there is one); `--check-url` changes only where the check goes.
+    let endpoint = deployed
         .or_else(|| added.endpoint.clone())
+        .or_else(|| args.check_url.clone())
         .context("the stack has no endpoint")?;
     let (host_name, secret) = (added.host.as_str(), added.secret.as_str());
     eprintln!("\nClient setup ({format:?}):\n");
     println!("{}", client_config::render(format, &endpoint, host_name, secret)?);
+    let endpoint = args.check_url.clone().unwrap_or(endpoint);
     let checked = live_check(&endpoint, host_name, secret).await;
     let dns = ddns_handler::dns::Dns::new(session.clients.route53.clone());
     let held = match dns.current(&zone.id, host_name, added.record_type).await {
@@ -353,7 +370,22 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     }
 }
 
-fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
+/// The wizard's answer for a domain of one's own: `None` for none; the
+/// name, if it is one a certificate can hold and one of `zones` holds it.
+fn own_domain(answer: &str, zones: &[crate::aws::zone::Zone]) -> Result<Option<String>, String> {
+    let answer = answer.trim();
+    if answer.is_empty() {
+        return Ok(None);
+    }
+    let name = crate::aws::custom_domain::parse_name(answer)?;
+    let host = Hostname::parse(&name).map_err(|e| e.to_string())?;
+    if !zones.iter().any(|z| host.is_within(&z.name)) {
+        return Err(format!("{name} is in none of this account's hosted zones"));
+    }
+    Ok(Some(name))
+}
+
+fn deploy_args(args: &SetupArgs, rate_limit: f64, domain: Option<String>, yes: bool) -> DeployArgs {
     DeployArgs {
         arch: args.arch,
         handler_zip: args.handler_zip.clone(),
@@ -364,7 +396,7 @@ fn deploy_args(args: &SetupArgs, rate_limit: f64, yes: bool) -> DeployArgs {
         burst_limit: (rate_limit * 2.0).ceil().max(1.0) as i32,
         log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
         key: DEFAULT_KEY.to_owned(),
-        domain: None,
+        domain,
         no_domain: false,
         disable_execute_api_endpoint: false,
         enable_execute_api_endpoint: false,

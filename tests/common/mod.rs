@@ -668,7 +668,11 @@ pub async fn change_record(
     set: aws_sdk_route53::types::ResourceRecordSet,
 ) {
     use aws_sdk_route53::types::{Change, ChangeBatch};
-    let change = Change::builder().action(action).resource_record_set(set).build().unwrap();
+    let change = Change::builder()
+        .action(action)
+        .resource_record_set(set)
+        .build()
+        .unwrap();
     aws.route53
         .change_resource_record_sets()
         .hosted_zone_id(zone_id)
