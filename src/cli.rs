@@ -101,6 +101,7 @@ pub enum Command {
     ///   ddns-ctl deploy --dry-run
     ///   ddns-ctl --name home --region eu-west-1 deploy --yes
     ///   ddns-ctl deploy --handler-zip bootstrap.zip --rate-limit 2
+    ///   ddns-ctl deploy --domain ddns.example.com
     #[command(verbatim_doc_comment)]
     Deploy(DeployArgs),
 
