@@ -186,9 +186,77 @@ pub struct HostConfig {
     /// the alarm and its metric filter are made by ddns-ctl.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_after_secs: Option<u64>,
+    /// The host's acme-dns account (`host add/set --acme`): it may set the
+    /// TXT records of `_acme-challenge.HOST`, for DNS-01 certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme: Option<AcmeAccount>,
     /// Fields this version does not know, kept as they were.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// An acme-dns account, as acme-dns clients know it: a username, a key and
+/// a subdomain, all three made by ddns-ctl. Only the key's SHA-256 is
+/// kept: the key is 40 characters from the OS CSPRNG (about 238 bits), so a
+/// plain hash cannot be brute-forced and costs the function nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AcmeAccount {
+    /// The `X-Api-User` header: a UUID.
+    pub username: String,
+    /// Lower-case hex SHA-256 of the `X-Api-Key` header.
+    pub key_sha256: String,
+    /// The `subdomain` of an update: a UUID, which stands for
+    /// `_acme-challenge.HOST`.
+    pub subdomain: String,
+    /// Where updates may come from (CIDRs); empty: anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_from: Vec<String>,
+    /// Fields this version does not know, kept as they were.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The label acme-dns clients and ACME servers put before a name for DNS-01.
+pub const ACME_CHALLENGE: &str = "_acme-challenge";
+
+/// Whether `text` is a UUID in its usual form (8-4-4-4-12 hex digits).
+pub fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+impl AcmeAccount {
+    /// The rules an account must meet; the reasons name the field.
+    fn validate(&self) -> Result<(), String> {
+        if !is_uuid(&self.username) {
+            return Err("acme.username is not a UUID".into());
+        }
+        if !is_uuid(&self.subdomain) {
+            return Err("acme.subdomain is not a UUID".into());
+        }
+        if self.key_sha256.len() != 64 || !self.key_sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return Err("acme.key_sha256 is not a lower-case hex SHA-256".into());
+        }
+        if let Some(bad) = self.allow_from.iter().find(|c| c.parse::<ipnet::IpNet>().is_err()) {
+            return Err(format!("acme.allow_from holds {bad:?}, which is not a CIDR"));
+        }
+        Ok(())
+    }
+
+    /// Whether an update from `ip` may be made: `allow_from` is empty, or
+    /// one of its networks holds `ip`.
+    pub fn allows(&self, ip: IpAddr) -> bool {
+        self.allow_from.is_empty()
+            || self
+                .allow_from
+                .iter()
+                .filter_map(|c| c.parse::<ipnet::IpNet>().ok())
+                .any(|net| net.contains(&ip))
+    }
 }
 
 /// A hosted zone id as the Route53 API takes it: without the `/hostedzone/`
@@ -235,6 +303,9 @@ impl HostConfig {
         }
         if secret_len < MIN_SECRET_LEN {
             return Err(format!("shared_secret is shorter than {MIN_SECRET_LEN} characters"));
+        }
+        if let Some(acme) = &self.acme {
+            acme.validate()?;
         }
         Ok(())
     }
@@ -322,7 +393,30 @@ impl Config {
     /// problem, in config order; `ddns-ctl status` can report it for a config
     /// read with [`Config::parse`].
     pub fn validate(&self) -> Result<(), ConfigError> {
-        self.hosts().try_for_each(|host| Self::check(host.name, host.config))
+        self.hosts().try_for_each(|host| Self::check(host.name, host.config))?;
+        // An update finds its account by username, and its record by
+        // subdomain: each must name one host.
+        let mut seen = std::collections::HashSet::new();
+        for host in self.hosts() {
+            if let Some(acme) = &host.config.acme
+                && (!seen.insert(("username", acme.username.to_ascii_lowercase()))
+                    || !seen.insert(("subdomain", acme.subdomain.to_ascii_lowercase())))
+            {
+                return Err(ConfigError::BadValue {
+                    host: host.name.to_owned(),
+                    reason: "its acme username or subdomain is another host's too".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The host whose acme-dns account has `username` (in any case).
+    pub fn acme_account(&self, username: &str) -> Option<(Host<'_>, &AcmeAccount)> {
+        self.hosts().find_map(|host| {
+            let acme = host.config.acme.as_ref()?;
+            acme.username.eq_ignore_ascii_case(username).then_some((host, acme))
+        })
     }
 
     fn push(&mut self, name: String, host: HostConfig) -> Result<(), ConfigError> {
@@ -474,6 +568,7 @@ enum Expect {
     Integer,
     Bool,
     RecordType,
+    Object,
 }
 
 impl Expect {
@@ -483,6 +578,7 @@ impl Expect {
             Self::Integer => value.as_i64().is_some(),
             Self::Bool => value.is_boolean(),
             Self::RecordType => matches!(value.as_str(), Some("A" | "AAAA" | "dual")),
+            Self::Object => value.is_object(),
         }
     }
 
@@ -492,6 +588,7 @@ impl Expect {
             Self::Integer => "a whole number",
             Self::Bool => "true or false",
             Self::RecordType => r#""A", "AAAA" or "dual""#,
+            Self::Object => "an object",
         }
     }
 }
@@ -508,9 +605,10 @@ fn check_shape(entry: &Value) -> Result<(), String> {
         ("shared_secret", Expect::String),
     ];
     // (field, type, whether null stands for "not given")
-    const OPTIONAL: [(&str, Expect, bool); 2] = [
+    const OPTIONAL: [(&str, Expect, bool); 3] = [
         ("allow_private_addresses", Expect::Bool, false),
         ("username", Expect::String, true),
+        ("acme", Expect::Object, true),
     ];
     let Value::Object(fields) = entry else {
         return Err("the entry is not a JSON object".into());

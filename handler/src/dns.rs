@@ -130,4 +130,70 @@ impl Dns {
             .map_err(|e| DnsError::new("ChangeResourceRecordSets", e))?;
         Ok(())
     }
+
+    /// The values of `name`'s TXT record, oldest first, without the quotes
+    /// Route53 keeps them in: one call.
+    pub async fn txt(&self, zone_id: &str, name: &str) -> Result<Vec<String>, DnsError> {
+        let out = self
+            .client
+            .list_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .start_record_name(name)
+            .start_record_type(RrType::Txt)
+            .max_items(1)
+            .send()
+            .await
+            .map_err(|e| DnsError::new("ListResourceRecordSets", e))?;
+        let key = lookup_key(name);
+        Ok(out
+            .resource_record_sets()
+            .iter()
+            .filter(|s| lookup_key(s.name()) == key && *s.r#type() == RrType::Txt)
+            .flat_map(|s| s.resource_records().iter().map(|r| unquoted(r.value())))
+            .collect())
+    }
+
+    /// Sets `name`'s TXT record to `values`, in that order, each quoted as
+    /// Route53 requires: one call.
+    pub async fn upsert_txt(&self, zone_id: &str, name: &str, ttl: i64, values: &[String]) -> Result<(), DnsError> {
+        let build = |e: aws_sdk_route53::error::BuildError| DnsError::new("ChangeResourceRecordSets", e);
+        let mut set = ResourceRecordSet::builder().name(name).r#type(RrType::Txt).ttl(ttl);
+        for value in values {
+            set = set.resource_records(
+                ResourceRecord::builder()
+                    .value(format!("\"{value}\""))
+                    .build()
+                    .map_err(build)?,
+            );
+        }
+        let change = Change::builder()
+            .action(ChangeAction::Upsert)
+            .resource_record_set(set.build().map_err(build)?)
+            .build()
+            .map_err(build)?;
+        self.client
+            .change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(
+                ChangeBatch::builder()
+                    .comment("ddns-ctl acme-dns")
+                    .changes(change)
+                    .build()
+                    .map_err(build)?,
+            )
+            .send()
+            .await
+            .map_err(|e| DnsError::new("ChangeResourceRecordSets", e))?;
+        Ok(())
+    }
+}
+
+/// A TXT value without the surrounding quotes (the values written here have
+/// no quotes or backslashes inside: they are base64url).
+fn unquoted(value: &str) -> String {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+        .to_owned()
 }

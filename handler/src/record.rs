@@ -62,6 +62,10 @@ pub enum Protocol {
     Dyndns2,
     /// `/myip`.
     MyIp,
+    /// acme-dns's `/acme-dns/update`: the host is the TXT record's name,
+    /// `_acme-challenge.HOST`, so these lines never count as the host's
+    /// check-ins.
+    AcmeDns,
 }
 
 impl Protocol {
@@ -71,6 +75,7 @@ impl Protocol {
             Self::Seed => "seed",
             Self::Dyndns2 => "dyndns2",
             Self::MyIp => "myip",
+            Self::AcmeDns => "acme-dns",
         }
     }
 }

@@ -9,9 +9,9 @@ use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 
-use crate::protocol::{dyndns2, seed};
+use crate::protocol::{acme_dns, dyndns2, seed};
 use crate::query::Query;
 use crate::record::{Client, Line, Protocol, Reason, Verdict};
 use crate::service::{REQUEST_DEADLINE, Service};
@@ -20,8 +20,9 @@ use crate::service::{REQUEST_DEADLINE, Service};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallerIp(pub IpAddr);
 
-/// Routes `/nic/update` to dyndns2, `/myip` to the plain-text address, and
-/// every other path to the seed API (which the seed served at the stage root).
+/// Routes `/nic/update` to dyndns2, `/myip` to the plain-text address,
+/// `/acme-dns/…` to acme-dns's API, and every other path to the seed API
+/// (which the seed served at the stage root).
 ///
 /// Every request has [`REQUEST_DEADLINE`]: one that is not answered by then
 /// (S3 or Route53 stalled) gets a 503 with `Retry-After`, well before Lambda
@@ -30,6 +31,9 @@ pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/nic/update", get(nic_update))
         .route("/myip", get(myip))
+        .route(acme_dns::UPDATE, any(acme_update))
+        .route(acme_dns::HEALTH, any(acme_health))
+        .route(acme_dns::REGISTER, any(acme_register))
         .fallback(seed_api)
         .with_state(service)
         .layer(axum::middleware::from_fn(deadline))
@@ -47,6 +51,7 @@ async fn deadline(request: axum::extract::Request, next: axum::middleware::Next)
                 let protocol = match path.as_str() {
                     "/nic/update" => Protocol::Dyndns2,
                     "/myip" => Protocol::MyIp,
+                    p if p.starts_with("/acme-dns/") => Protocol::AcmeDns,
                     _ => Protocol::Seed,
                 };
                 Line::new(protocol, "", Verdict::Failed(Reason::Timeout)).log(&client);
@@ -74,9 +79,18 @@ fn timed_out(path: &str) -> Response {
 
 /// An answer for a request that never reached its handler, in the format of
 /// the protocol its path belongs to: `dyndns2` (a one-line code) for
-/// `/nic/update`, `message` as plain text for `/myip`, and `message` in the
-/// seed's JSON everywhere else.
+/// `/nic/update`, `message` as plain text for `/myip`, acme-dns's
+/// `{"error"}` below `/acme-dns/`, and `message` in the seed's JSON
+/// everywhere else.
 pub fn in_format_of(path: &str, status: StatusCode, dyndns2: &str, message: &str) -> Response {
+    if path.starts_with("/acme-dns/") {
+        let code = if status == StatusCode::SERVICE_UNAVAILABLE {
+            "timeout"
+        } else {
+            "server_error"
+        };
+        return acme_dns::failure(status, code).into_response();
+    }
     match path {
         "/nic/update" => dyndns2::answer(status, dyndns2).into_response(),
         "/myip" => (
@@ -162,6 +176,30 @@ async fn nic_update(
     dyndns2::handle(&service, &client, authorization, Query::parse(raw.as_deref()))
         .await
         .into_response()
+}
+
+async fn acme_update(
+    State(service): State<Arc<Service>>,
+    method: Method,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let Some(client) = client(&request) else {
+        return unknown_caller();
+    };
+    // A body past the limit is not read on: `None`, refused as such.
+    let body = axum::body::to_bytes(request.into_body(), acme_dns::MAX_BODY).await.ok();
+    acme_dns::update(&service, &client, &method, &headers, body.as_deref())
+        .await
+        .into_response()
+}
+
+async fn acme_health(method: Method) -> Response {
+    acme_dns::health(&method)
+}
+
+async fn acme_register() -> Response {
+    acme_dns::register().into_response()
 }
 
 async fn myip(request: axum::extract::Request) -> Response {

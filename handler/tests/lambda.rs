@@ -340,3 +340,78 @@ async fn a_custom_domain_request_is_answered_like_the_execute_api_one() {
     assert_eq!(reply["body"], format!("{SOURCE_IP}\n"));
     assert_eq!(fx.record(&host, "A").await, [SOURCE_IP]);
 }
+
+/// A REST proxy event for a POST of `body` (base64-encoded as API Gateway
+/// sends binary media, if `base64`).
+fn post_event(path: &str, headers: &[(&str, &str)], body: &str, base64: bool) -> Value {
+    use base64::Engine as _;
+    let mut event = rest_event(path, &[], headers, Some(SOURCE_IP));
+    event["httpMethod"] = json!("POST");
+    event["requestContext"]["httpMethod"] = json!("POST");
+    event["headers"]["Content-Type"] = json!("application/json");
+    event["multiValueHeaders"]["Content-Type"] = json!(["application/json"]);
+    if base64 {
+        event["body"] = json!(base64::engine::general_purpose::STANDARD.encode(body));
+        event["isBase64Encoded"] = json!(true);
+    } else {
+        event["body"] = json!(body);
+    }
+    event
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn acme_dns_updates_arrive_as_post_bodies_plain_or_base64() {
+    use sha2::Digest as _;
+    let fx = Fixture::new().await;
+    let host = fx.host("home");
+    let (user, subdomain, key) = (
+        "c36f50e8-4632-44f0-83fe-e070fef28a10",
+        "8e5700ea-a4bf-41c7-8a77-e990661dcc6a",
+        "Y2xvc2VkLWJ1dC1yYW5kb20ta2V5LTQwLWNoYXJz",
+    );
+    let acme = json!({ "acme": {
+        "username": user,
+        "key_sha256": hex::encode(sha2::Sha256::digest(key.as_bytes())),
+        "subdomain": subdomain,
+    }});
+    fx.put_config(&json!({ &host: fx.entry("A", SECRET, acme) })).await;
+    let mut function = start(&fx).await;
+    let headers = [("X-Api-User", user), ("X-Api-Key", key)];
+    let txt = |c: char| c.to_string().repeat(43);
+    for (base64, value) in [(false, txt('a')), (true, txt('b'))] {
+        let body = json!({ "subdomain": subdomain, "txt": value }).to_string();
+        let reply = function
+            .invoke(post_event("/acme-dns/update", &headers, &body, base64))
+            .await;
+        assert_eq!(reply["statusCode"], 200, "base64 {base64}: {reply}");
+        assert_eq!(
+            serde_json::from_str::<Value>(reply["body"].as_str().unwrap()).unwrap(),
+            json!({ "txt": value })
+        );
+    }
+    let record = format!("_acme-challenge.{host}");
+    assert_eq!(
+        fx.record(&record, "TXT").await,
+        [format!("\"{}\"", txt('a')), format!("\"{}\"", txt('b'))]
+    );
+    // A refusal is a 4xx with acme-dns's body, through the entry point too.
+    let reply = function
+        .invoke(post_event(
+            "/acme-dns/update",
+            &[("X-Api-User", user), ("X-Api-Key", "wrong")],
+            "{}",
+            true,
+        ))
+        .await;
+    assert_eq!(reply["statusCode"], 400, "{reply}");
+    let reply = function
+        .invoke(post_event(
+            "/acme-dns/update",
+            &[("X-Api-User", user), ("X-Api-Key", "wrong")],
+            &json!({ "subdomain": subdomain, "txt": txt('c') }).to_string(),
+            false,
+        ))
+        .await;
+    assert_eq!(reply["statusCode"], 401, "{reply}");
+    assert_eq!(reply["body"], r#"{"error":"forbidden"}"#);
+}
