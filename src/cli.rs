@@ -173,6 +173,11 @@ pub enum Command {
         /// (mode 600; an existing file is replaced), instead of printing it.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// The acme-dns account's key, for --format acme-dns-json (`-`:
+        /// standard input). ddns-ctl keeps only its hash, so it cannot
+        /// print the key by itself.
+        #[arg(long, value_name = "FILE")]
+        acme_key_file: Option<PathBuf>,
     },
 
     /// Update a host from the machine it runs on: once (for cron or a
@@ -570,11 +575,15 @@ pub enum HostCommand {
     },
 
     /// Give a host a new secret; the old one stops working within seconds.
+    /// With --acme, a new key for its acme-dns account instead.
     ///
     /// Example: ddns-ctl host rotate-secret home.example.com
     RotateSecret {
         /// The host.
         host: String,
+        /// Rotate the acme-dns account's key, not the host's secret.
+        #[arg(long)]
+        acme: bool,
     },
 
     /// Change a host's TTL or record type.
@@ -603,7 +612,23 @@ pub enum HostCommand {
         /// Stop those emails.
         #[arg(long)]
         no_notify_on_change: bool,
+        /// Give the host an acme-dns account (kept if it has one), so that
+        /// ACME clients can set `_acme-challenge.HOST` for DNS-01
+        /// certificates. Prints the account; a new key is shown once.
+        #[arg(long, conflicts_with = "no_acme")]
+        acme: bool,
+        /// Where the acme-dns account may update from (a CIDR or an
+        /// address; repeat for more). Replaces the list; default anywhere.
+        #[arg(long = "acme-allow-from", value_name = "CIDR", value_parser = acme_cidr, requires = "acme")]
+        acme_allow_from: Vec<String>,
+        /// Remove the host's acme-dns account and its permission to set TXT.
+        #[arg(long)]
+        no_acme: bool,
     },
+}
+
+fn acme_cidr(text: &str) -> Result<String, String> {
+    crate::acme::cidr(text)
 }
 
 /// `ddns-ctl alerts …`.
@@ -695,6 +720,16 @@ pub struct HostAddArgs {
     /// Needs alerts enabled.
     #[arg(long)]
     pub notify_on_change: bool,
+
+    /// Also give the host an acme-dns account, for DNS-01 certificates
+    /// (`_acme-challenge.HOST`); its key is shown once.
+    #[arg(long)]
+    pub acme: bool,
+
+    /// Where the acme-dns account may update from (a CIDR or an address;
+    /// repeat for more); default anywhere.
+    #[arg(long = "acme-allow-from", value_name = "CIDR", value_parser = acme_cidr, requires = "acme")]
+    pub acme_allow_from: Vec<String>,
 }
 
 /// `ddns-ctl config …`.
@@ -758,6 +793,18 @@ pub enum ClientFormat {
     Openwrt,
     /// UniFi custom dynamic DNS.
     Unifi,
+    /// acme-dns's account storage JSON for the host and its wildcard (what
+    /// lego, certbot-dns-acmedns, pyacmedns and acme-dns-client read); the
+    /// key from --acme-key-file. Only the JSON goes to stdout.
+    AcmeDnsJson,
+}
+
+impl ClientFormat {
+    /// Whether this is a setup of an update client (rendered from a
+    /// template with the host's secret), not of an ACME client.
+    pub fn updates(self) -> bool {
+        self != Self::AcmeDnsJson
+    }
 }
 
 /// The protocol `ddns-ctl update` speaks.

@@ -3,6 +3,7 @@
 //!
 //! A library with a thin binary over it (`src/main.rs`).
 
+mod acme;
 mod aws;
 mod cli;
 mod commands;

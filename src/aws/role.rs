@@ -53,12 +53,15 @@ impl Grants {
                 RecordKind::Dual => &["A", "AAAA"],
             };
             let name = host.name.trim_end_matches('.').to_ascii_lowercase();
-            names
-                .entry(host.config.zone_id().to_owned())
-                .or_default()
-                .entry(name)
-                .or_default()
-                .extend(types);
+            let zone = names.entry(host.config.zone_id().to_owned()).or_default();
+            // A host with an acme-dns account may also set its challenge
+            // record, and TXT there only; a host without one gets no TXT.
+            if host.config.acme.is_some() {
+                zone.entry(format!("{}.{name}", ddns_handler::config::ACME_CHALLENGE))
+                    .or_default()
+                    .insert("TXT");
+            }
+            zone.entry(name).or_default().extend(types);
         }
         let mut grants = Self {
             notify: configs
@@ -409,6 +412,44 @@ mod tests {
 
     fn grants(config: &Config, zones: &[&str]) -> Grants {
         Grants::new(config, &zones.iter().map(|z| (*z).to_owned()).collect())
+    }
+
+    #[test]
+    fn only_acme_hosts_may_set_txt_and_only_at_their_challenge_name() {
+        let mut config = config_of(&[
+            ("home.example.com.", "Z1", "dual"),
+            ("nas.example.com", "Z1", "A"),
+            ("plain.example.com", "Z1", "A"),
+        ]);
+        for name in ["home.example.com.", "nas.example.com"] {
+            let mut host = config.host(name).unwrap().config.clone();
+            host.acme = Some(ddns_handler::config::AcmeAccount {
+                username: "c36f50e8-4632-44f0-83fe-e070fef28a10".into(),
+                key_sha256: "0".repeat(64),
+                subdomain: "8e5700ea-a4bf-41c7-8a77-e990661dcc6a".into(),
+                allow_from: vec![],
+                extra: Default::default(),
+            });
+            config.upsert(name, host);
+        }
+        let desired = Desired::new(&Names::example("ddns"), "config.json", &grants(&config, &["Z1"]));
+        let txt: Vec<_> = changes(&desired)
+            .into_iter()
+            .filter(|(_, _, _, types)| types.as_array().unwrap().iter().any(|t| t == "TXT"))
+            .collect();
+        assert_eq!(txt.len(), 1, "{:#}", desired.policy);
+        let (_, operator, names, types) = &txt[0];
+        assert_eq!(operator, "ForAllValues:StringEquals");
+        assert_eq!(types, &json!(["TXT"]));
+        assert_eq!(
+            names,
+            &json!(["_acme-challenge.home.example.com", "_acme-challenge.nas.example.com"])
+        );
+
+        // Without any acme host, no statement names TXT at all.
+        let plain = config_of(&[("plain.example.com", "Z1", "A")]);
+        let desired = Desired::new(&Names::example("ddns"), "config.json", &grants(&plain, &["Z1"]));
+        assert!(!desired.policy.to_string().contains("TXT"), "{:#}", desired.policy);
     }
 
     /// The Route53 change statements: (zone ARN, operator, names, types).

@@ -22,6 +22,8 @@ fn template(format: ClientFormat) -> &'static str {
         ClientFormat::Opnsense => include_str!("../../templates/clients/opnsense.txt"),
         ClientFormat::Openwrt => include_str!("../../templates/clients/openwrt.txt"),
         ClientFormat::Unifi => include_str!("../../templates/clients/unifi.txt"),
+        // Not a template: `acme_storage` writes it, from the account.
+        ClientFormat::AcmeDnsJson => "",
     }
 }
 
@@ -87,6 +89,9 @@ pub enum RenderError {
     /// The host is not a host name.
     #[error("'{0}' is not a host name")]
     Host(String),
+    /// A format that is made from an acme-dns account, not a template.
+    #[error("--format {0} is made from the host's acme-dns account: pass --acme-key-file")]
+    NotATemplate(&'static str),
     /// The secret cannot be written into a setup file.
     #[error(
         "the secret contains control characters, which no client setup can hold; rotate it with `ddns-ctl host rotate-secret`"
@@ -99,6 +104,9 @@ pub enum RenderError {
 /// Every value is checked or quoted for the format, so that no host name,
 /// URL or secret can break out of the place it is written into.
 pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) -> Result<String, RenderError> {
+    if !format.updates() {
+        return Err(RenderError::NotATemplate("acme-dns-json"));
+    }
     let bad_endpoint = || RenderError::Endpoint(endpoint.to_owned());
     let url = reqwest::Url::parse(endpoint).map_err(|_| bad_endpoint())?;
     let plain_path = url
@@ -176,6 +184,7 @@ pub async fn run(
     format: ClientFormat,
     url: Option<String>,
     out: Option<std::path::PathBuf>,
+    acme_key_file: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let session = Session::connect(global).await?;
     let key = session.config_key().await;
@@ -189,7 +198,10 @@ pub async fn run(
             .await?
             .context("the stack has no endpoint yet: run `ddns-ctl deploy`, or pass --url")?,
     };
-    let setup = render(format, &endpoint, entry.name, entry.config.shared_secret.expose())?;
+    let setup = match format {
+        ClientFormat::AcmeDnsJson => acme_storage(entry, &endpoint, acme_key_file.as_deref())?,
+        _ => render(format, &endpoint, entry.name, entry.config.shared_secret.expose())?,
+    };
     match out {
         Some(path) => {
             write_private(&path, &setup).with_context(|| format!("cannot write {}", path.display()))?;
@@ -206,6 +218,43 @@ pub async fn run(
         }
     }
     Ok(())
+}
+
+/// acme-dns's storage JSON for `entry`'s account, with the key read from
+/// `key_file` and checked against the account's hash, so that a wrong key
+/// never makes a setup that fails at the first certificate.
+fn acme_storage(
+    entry: ddns_handler::config::Host<'_>,
+    endpoint: &str,
+    key_file: Option<&std::path::Path>,
+) -> anyhow::Result<String> {
+    let account = entry.config.acme.as_ref().with_context(|| {
+        format!(
+            "{} has no acme-dns account; give it one with `ddns-ctl host set {} --acme`",
+            entry.name, entry.name
+        )
+    })?;
+    let path = key_file.context(
+        "--format acme-dns-json needs the account's key: pass --acme-key-file FILE (or - for standard input); \
+         ddns-ctl keeps only its hash, and `ddns-ctl host rotate-secret HOST --acme` makes a new one",
+    )?;
+    let key = if path == std::path::Path::new("-") {
+        crate::secret::read_stdin().context("cannot read the key from standard input")?
+    } else {
+        std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .trim()
+            .to_owned()
+    };
+    if crate::acme::key_sha256(&key) != account.key_sha256 {
+        anyhow::bail!(
+            "that is not the key of {}'s acme-dns account (`ddns-ctl host rotate-secret {} --acme` makes a new one)",
+            entry.name,
+            entry.name
+        );
+    }
+    let storage = crate::acme::storage(entry.name, account, &key, endpoint);
+    Ok(format!("{}\n", serde_json::to_string_pretty(&storage)?))
 }
 
 /// Writes `text` to `path` so that only its owner can read it, from the
@@ -233,7 +282,7 @@ mod tests {
 
     #[test]
     fn every_format_renders_every_placeholder() {
-        for format in ClientFormat::value_variants() {
+        for format in ClientFormat::value_variants().iter().filter(|f| f.updates()) {
             let text = render(
                 *format,
                 "https://abc.execute-api.eu-west-1.amazonaws.com/prod/",
@@ -293,7 +342,7 @@ mod tests {
 
     #[test]
     fn hostile_values_never_reach_a_template_unquoted() {
-        for format in ClientFormat::value_variants() {
+        for format in ClientFormat::value_variants().iter().filter(|f| f.updates()) {
             let text = render(*format, "https://abc.example/prod/", "h.example.com.", HOSTILE).unwrap();
             assert!(!text.contains("{{"), "{format:?}");
             // Only the formats a person reads, and ddclient's password

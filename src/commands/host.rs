@@ -34,7 +34,12 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
         HostCommand::List => list(global, &session, &key).await,
         HostCommand::Show { host, show_secret } => show(global, &session, &key, &host, show_secret).await,
         HostCommand::Remove { host, delete_records } => remove(global, &session, &key, &host, delete_records).await,
-        HostCommand::RotateSecret { host } => rotate(global, &session, &key, &host).await,
+        HostCommand::RotateSecret { host, acme: true } => {
+            let issued = super::acme::rotate(&session, &key, &host).await?;
+            render(global.output, &issued);
+            Ok(())
+        }
+        HostCommand::RotateSecret { host, acme: false } => rotate(global, &session, &key, &host).await,
         HostCommand::Set {
             host,
             ttl,
@@ -43,6 +48,9 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
             no_alert_after,
             notify_on_change,
             no_notify_on_change,
+            acme,
+            acme_allow_from,
+            no_acme,
         } => {
             let alerting = Alerting {
                 alert_after: match (alert_after, no_alert_after) {
@@ -56,16 +64,36 @@ pub async fn run(global: &GlobalArgs, command: HostCommand) -> anyhow::Result<()
                     (false, false) => None,
                 },
             };
-            set(
-                global,
-                &session,
-                &key,
-                &host,
-                ttl,
-                record_type.map(Into::into),
-                alerting,
-            )
-            .await
+            let others =
+                ttl.is_some() || record_type.is_some() || alerting.alert_after.is_some() || alerting.notify.is_some();
+            if others || !(acme || no_acme) {
+                set(
+                    global,
+                    &session,
+                    &key,
+                    &host,
+                    ttl,
+                    record_type.map(Into::into),
+                    alerting,
+                )
+                .await?;
+            }
+            if acme {
+                let issued = super::acme::enable(&session, &key, &host, acme_allow_from).await?;
+                render(global.output, &issued);
+            }
+            if no_acme {
+                let had = super::acme::disable(&session, &key, &host).await?;
+                eprintln!(
+                    "{host}: {}",
+                    if had {
+                        "acme-dns account removed; its key no longer works"
+                    } else {
+                        "had no acme-dns account"
+                    }
+                );
+            }
+            Ok(())
         }
     }
 }
@@ -90,6 +118,8 @@ pub struct HostAdded {
     pub endpoint: Option<String>,
     /// The function's new memory in MB, if the larger config needed more.
     pub memory_raised_to: Option<i32>,
+    /// Its acme-dns account (`--acme`), with the key: the one time it is shown.
+    pub acme: Option<super::acme::Issued>,
 }
 
 impl fmt::Display for HostAdded {
@@ -115,6 +145,9 @@ impl fmt::Display for HostAdded {
              \x20 then: curl -K ~/.ddns-ctl.curl '{endpoint}nic/update?hostname={host}'\n\
              Ready-made setups: ddns-ctl client-config {host} --format sh|systemd|cron|ddclient|inadyn|fritzbox|opnsense|openwrt|unifi --out FILE\n"
         )?;
+        if let Some(acme) = &self.acme {
+            write!(f, "\n{acme}")?;
+        }
         if self.endpoint.is_none() {
             f.write_str("\nNote: the stack is not deployed yet; run `ddns-ctl deploy`.\n")?;
         }
@@ -149,6 +182,13 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
     } else {
         secret::generate().context("the system's random number generator failed")?
     };
+    let account = match args.acme {
+        true => Some(
+            crate::acme::new_account(args.acme_allow_from.clone())
+                .context("the system's random number generator failed")?,
+        ),
+        false => None,
+    };
     let entry = HostConfig {
         aws_region: session.names.region.clone(),
         route_53_zone_id: zone.id.clone(),
@@ -159,6 +199,7 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         username: None,
         notify_on_change: false,
         alert_after_secs: None,
+        acme: account.as_ref().map(|(a, _)| a.clone()),
         extra: Map::new(),
     };
     if args.alert_after.is_some() || args.notify_on_change {
@@ -207,7 +248,9 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
         true => custom_domain::endpoint(&session.clients, &session.names).await?,
         false => None,
     };
+    let acme = account.map(|(a, key)| super::acme::Issued::new(host.as_str(), &a, Some(key), endpoint.as_deref()));
     Ok(HostAdded {
+        acme,
         host: host.to_string(),
         zone_id: zone.id,
         zone: zone.name,
@@ -590,7 +633,7 @@ async fn set(
 ) -> anyhow::Result<()> {
     if ttl.is_none() && kind.is_none() && alerting.alert_after.is_none() && alerting.notify.is_none() {
         anyhow::bail!(
-            "nothing to change: pass --ttl, --type, --alert-after, --no-alert-after, --notify-on-change or --no-notify-on-change"
+            "nothing to change: pass --ttl, --type, --alert-after, --no-alert-after, --notify-on-change, --no-notify-on-change, --acme or --no-acme"
         );
     }
     // Turning an alert on needs the topic; turning one off never does.

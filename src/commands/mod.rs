@@ -1,6 +1,7 @@
 //! One module per subcommand, and what they share: connecting to AWS and
 //! naming the stack.
 
+pub mod acme;
 pub mod alerts;
 pub mod client_config;
 pub mod config;
@@ -67,9 +68,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Host(command) => host::run(&cli.global, command).await.map(done),
         Command::Config(command) => config::run(&cli.global, command).await.map(done),
         Command::Alerts(command) => alerts::run(&cli.global, command).await.map(done),
-        Command::ClientConfig { host, format, url, out } => {
-            client_config::run(&cli.global, &host, format, url, out).await.map(done)
-        }
+        Command::ClientConfig {
+            host,
+            format,
+            url,
+            out,
+            acme_key_file,
+        } => client_config::run(&cli.global, &host, format, url, out, acme_key_file)
+            .await
+            .map(done),
         Command::Update(args) => update::run(&cli.global, args).await,
         Command::Setup(args) => setup::run(&cli.global, args).await.map(done),
         Command::Completions { shell } => docs::completions(shell).map(done),

@@ -301,6 +301,8 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             allow_private_addresses: false,
             alert_after,
             notify_on_change: false,
+            acme: false,
+            acme_allow_from: vec![],
         },
     )
     .await?;
