@@ -42,6 +42,12 @@ if ! $demo; then
     command -v shasum >/dev/null || missing+=(perl)
     command -v ddclient >/dev/null || missing+=(ddclient)
     command -v inadyn >/dev/null || missing+=(inadyn)
+    # Real issuance through the acme-dns endpoint (tests/certificates.rs):
+    # Let's Encrypt's test ACME server, certbot, and openssl to read the
+    # certificate.
+    command -v pebble >/dev/null || missing+=(pebble)
+    command -v certbot >/dev/null || missing+=(certbot)
+    command -v openssl >/dev/null || missing+=(openssl)
 fi
 
 # moto in a virtualenv, reinstalled only when the pins change.
