@@ -797,13 +797,33 @@ pub enum ClientFormat {
     /// lego, certbot-dns-acmedns, pyacmedns and acme-dns-client read); the
     /// key from --acme-key-file. Only the JSON goes to stdout.
     AcmeDnsJson,
+    /// A POSIX sh script that writes lego's acme-dns storage and runs
+    /// `lego --dns acme-dns` for the host and its wildcard (key from
+    /// --acme-key-file).
+    Lego,
+    /// acme.sh's dns_acmedns settings and command (key from --acme-key-file).
+    #[value(name = "acme.sh")]
+    AcmeSh,
+    /// A sh script for certbot-dns-acmedns: its credentials and
+    /// registration files, then certbot (key from --acme-key-file).
+    Certbot,
+    /// A Caddyfile site with the caddy-dns/acmedns provider (key from
+    /// --acme-key-file).
+    Caddy,
+    /// Traefik's certificate resolver with lego's acme-dns provider (key
+    /// from --acme-key-file).
+    Traefik,
 }
 
 impl ClientFormat {
     /// Whether this is a setup of an update client (rendered from a
-    /// template with the host's secret), not of an ACME client.
+    /// template with the host's secret), not of an ACME client (made from
+    /// the host's acme-dns account).
     pub fn updates(self) -> bool {
-        self != Self::AcmeDnsJson
+        !matches!(
+            self,
+            Self::AcmeDnsJson | Self::Lego | Self::AcmeSh | Self::Certbot | Self::Caddy | Self::Traefik
+        )
     }
 }
 

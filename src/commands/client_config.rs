@@ -22,8 +22,13 @@ fn template(format: ClientFormat) -> &'static str {
         ClientFormat::Opnsense => include_str!("../../templates/clients/opnsense.txt"),
         ClientFormat::Openwrt => include_str!("../../templates/clients/openwrt.txt"),
         ClientFormat::Unifi => include_str!("../../templates/clients/unifi.txt"),
-        // Not a template: `acme_storage` writes it, from the account.
+        // Not a template: `render_acme` writes it, from the account.
         ClientFormat::AcmeDnsJson => "",
+        ClientFormat::Lego => include_str!("../../templates/clients/acme/lego.sh"),
+        ClientFormat::AcmeSh => include_str!("../../templates/clients/acme/acme.sh.txt"),
+        ClientFormat::Certbot => include_str!("../../templates/clients/acme/certbot.sh"),
+        ClientFormat::Caddy => include_str!("../../templates/clients/acme/Caddyfile"),
+        ClientFormat::Traefik => include_str!("../../templates/clients/acme/traefik.txt"),
     }
 }
 
@@ -90,8 +95,8 @@ pub enum RenderError {
     #[error("'{0}' is not a host name")]
     Host(String),
     /// A format that is made from an acme-dns account, not a template.
-    #[error("--format {0} is made from the host's acme-dns account: pass --acme-key-file")]
-    NotATemplate(&'static str),
+    #[error("that format is made from the host's acme-dns account: pass --acme-key-file")]
+    NotATemplate,
     /// The secret cannot be written into a setup file.
     #[error(
         "the secret contains control characters, which no client setup can hold; rotate it with `ddns-ctl host rotate-secret`"
@@ -105,7 +110,7 @@ pub enum RenderError {
 /// URL or secret can break out of the place it is written into.
 pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) -> Result<String, RenderError> {
     if !format.updates() {
-        return Err(RenderError::NotATemplate("acme-dns-json"));
+        return Err(RenderError::NotATemplate);
     }
     let bad_endpoint = || RenderError::Endpoint(endpoint.to_owned());
     let url = reqwest::Url::parse(endpoint).map_err(|_| bad_endpoint())?;
@@ -199,8 +204,11 @@ pub async fn run(
             .context("the stack has no endpoint yet: run `ddns-ctl deploy`, or pass --url")?,
     };
     let setup = match format {
-        ClientFormat::AcmeDnsJson => acme_storage(entry, &endpoint, acme_key_file.as_deref())?,
-        _ => render(format, &endpoint, entry.name, entry.config.shared_secret.expose())?,
+        format if format.updates() => render(format, &endpoint, entry.name, entry.config.shared_secret.expose())?,
+        format => {
+            let (account, key) = acme_account(entry, acme_key_file.as_deref())?;
+            render_acme(format, entry.name, account, &key, &endpoint)?
+        }
     };
     match out {
         Some(path) => {
@@ -220,14 +228,13 @@ pub async fn run(
     Ok(())
 }
 
-/// acme-dns's storage JSON for `entry`'s account, with the key read from
-/// `key_file` and checked against the account's hash, so that a wrong key
-/// never makes a setup that fails at the first certificate.
-fn acme_storage(
-    entry: ddns_handler::config::Host<'_>,
-    endpoint: &str,
+/// `entry`'s acme-dns account and its key, read from `key_file` and checked
+/// against the account's hash, so that a wrong key never makes a setup
+/// that fails at the first certificate.
+fn acme_account<'a>(
+    entry: ddns_handler::config::Host<'a>,
     key_file: Option<&std::path::Path>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(&'a ddns_handler::config::AcmeAccount, String)> {
     let account = entry.config.acme.as_ref().with_context(|| {
         format!(
             "{} has no acme-dns account; give it one with `ddns-ctl host set {} --acme`",
@@ -235,7 +242,7 @@ fn acme_storage(
         )
     })?;
     let path = key_file.context(
-        "--format acme-dns-json needs the account's key: pass --acme-key-file FILE (or - for standard input); \
+        "this format needs the acme-dns account's key: pass --acme-key-file FILE (or - for standard input); \
          ddns-ctl keeps only its hash, and `ddns-ctl host rotate-secret HOST --acme` makes a new one",
     )?;
     let key = if path == std::path::Path::new("-") {
@@ -253,8 +260,40 @@ fn acme_storage(
             entry.name
         );
     }
-    let storage = crate::acme::storage(entry.name, account, &key, endpoint);
-    Ok(format!("{}\n", serde_json::to_string_pretty(&storage)?))
+    Ok((account, key))
+}
+
+/// The setup of an ACME client for `host`'s acme-dns `account` with `key`:
+/// acme-dns's storage JSON itself, or a template built on it. Every value
+/// is a UUID, base64url, a host name or a checked URL, and is quoted where
+/// a shell reads it.
+pub fn render_acme(
+    format: ClientFormat,
+    host: &str,
+    account: &ddns_handler::config::AcmeAccount,
+    key: &str,
+    endpoint: &str,
+) -> Result<String, RenderError> {
+    // The same checks as an update client's endpoint.
+    render(ClientFormat::Sh, endpoint, host, key)?;
+    let storage = crate::acme::storage(host, account, key, endpoint);
+    let storage = serde_json::to_string_pretty(&storage).unwrap_or_default();
+    if format == ClientFormat::AcmeDnsJson {
+        return Ok(format!("{storage}\n"));
+    }
+    let host = host.trim_end_matches('.');
+    let wildcard = format!("*.{host}");
+    let api_base = crate::acme::server(endpoint);
+    let values = [
+        ("host", host),
+        ("wildcard", wildcard.as_str()),
+        ("storage", storage.as_str()),
+        ("api_base", api_base.as_str()),
+        ("username", account.username.as_str()),
+        ("password", key),
+        ("subdomain", account.subdomain.as_str()),
+    ];
+    Ok(fill(template(format), &values))
 }
 
 /// Writes `text` to `path` so that only its owner can read it, from the
@@ -387,5 +426,164 @@ mod tests {
             render("https://a.example/prod/", "h.example.com.", "line\nbreak"),
             Err(RenderError::Secret)
         ));
+    }
+
+    fn acme_account() -> (ddns_handler::config::AcmeAccount, String) {
+        crate::acme::new_account(vec![]).unwrap()
+    }
+
+    #[test]
+    fn every_acme_format_carries_the_account_and_both_names() {
+        let (account, key) = acme_account();
+        for format in ClientFormat::value_variants().iter().filter(|f| !f.updates()) {
+            let text = render_acme(*format, "h.example.com.", &account, &key, "https://ddns.example.com/").unwrap();
+            assert!(!text.contains("{{"), "{format:?} left a placeholder:\n{text}");
+            for value in [
+                "h.example.com",
+                "*.h.example.com",
+                key.as_str(),
+                account.username.as_str(),
+                account.subdomain.as_str(),
+                "https://ddns.example.com/acme-dns",
+            ] {
+                assert!(text.contains(value), "{format:?} lacks {value}:\n{text}");
+            }
+        }
+        assert!(matches!(
+            render(ClientFormat::Lego, "https://ddns.example.com/", "h.example.com", "s"),
+            Err(RenderError::NotATemplate)
+        ));
+    }
+
+    /// Runs the rendered `format` script with `sh`, a stub of `program` on
+    /// PATH that records its arguments and environment, and `env`.
+    fn run_script(
+        format: ClientFormat,
+        program: &str,
+        args: &[&str],
+        env: &[(&str, &std::path::Path)],
+    ) -> (tempfile::TempDir, String, String) {
+        let (account, key) = acme_account();
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("setup.sh");
+        let storage = render_acme(
+            ClientFormat::AcmeDnsJson,
+            "h.example.com.",
+            &account,
+            &key,
+            "https://ddns.example.com/",
+        )
+        .unwrap();
+        std::fs::write(
+            &script,
+            render_acme(format, "h.example.com.", &account, &key, "https://ddns.example.com/").unwrap(),
+        )
+        .unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let stub = bin.join(program);
+        std::fs::write(
+            &stub,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$@\" > {0}/args\nprintf '%s\\n' \"$ACME_DNS_API_BASE\" > {0}/api\n",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut command = std::process::Command::new("sh");
+        command
+            .arg(&script)
+            .args(args)
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env_remove("ACME_DNS_STORAGE_PATH");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+        (dir, args, storage)
+    }
+
+    #[test]
+    fn the_lego_script_writes_the_storage_beside_itself_and_runs_lego_with_the_users_flags() {
+        let (dir, args, storage) = run_script(
+            ClientFormat::Lego,
+            "lego",
+            &["--email", "me@example.com", "--accept-tos"],
+            &[],
+        );
+        assert_eq!(
+            args,
+            "--dns\nacme-dns\n--domains\nh.example.com\n--domains\n*.h.example.com\n--email\nme@example.com\n--accept-tos\nrun\n"
+        );
+        let written = dir.path().join("acme-dns-h.example.com.json");
+        assert_eq!(std::fs::read_to_string(&written).unwrap(), storage);
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(std::fs::metadata(&written).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("api")).unwrap(),
+            "https://ddns.example.com/acme-dns\n"
+        );
+        // ACME_DNS_STORAGE_PATH, when set, is where it goes.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let path = elsewhere.path().join("store.json");
+        let (_dir, _, storage) = run_script(ClientFormat::Lego, "lego", &[], &[("ACME_DNS_STORAGE_PATH", &path)]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), storage);
+    }
+
+    #[test]
+    fn the_certbot_script_writes_the_plugin_s_files_and_runs_certbot() {
+        let target = tempfile::tempdir().unwrap();
+        let (_dir, args, storage) = run_script(
+            ClientFormat::Certbot,
+            "certbot",
+            &["--agree-tos"],
+            &[("CERTBOT_ACMEDNS_DIR", target.path())],
+        );
+        let ini = target.path().join("acmedns-h.example.com.ini");
+        let registration = target.path().join("acmedns-h.example.com.json");
+        assert_eq!(std::fs::read_to_string(&registration).unwrap(), storage);
+        let ini_text = std::fs::read_to_string(&ini).unwrap();
+        assert!(
+            ini_text.contains("dns_acmedns_api_url = https://ddns.example.com/acme-dns\n"),
+            "{ini_text}"
+        );
+        assert!(
+            ini_text.contains(&format!("dns_acmedns_registration_file = {}", registration.display())),
+            "{ini_text}"
+        );
+        assert!(
+            args.starts_with("certonly\n--authenticator\ndns-acmedns\n--dns-acmedns-credentials\n"),
+            "{args}"
+        );
+        assert!(
+            args.ends_with("-d\nh.example.com\n-d\n*.h.example.com\n--agree-tos\n"),
+            "{args}"
+        );
+        let status = std::process::Command::new("sh")
+            .arg("-n")
+            .arg({
+                let f = target.path().join("acme.sh");
+                let (account, key) = acme_account();
+                std::fs::write(
+                    &f,
+                    render_acme(
+                        ClientFormat::AcmeSh,
+                        "h.example.com",
+                        &account,
+                        &key,
+                        "https://ddns.example.com/",
+                    )
+                    .unwrap(),
+                )
+                .unwrap();
+                f
+            })
+            .status()
+            .unwrap();
+        assert!(status.success(), "the acme.sh setup is not valid sh");
     }
 }
