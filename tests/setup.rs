@@ -109,6 +109,8 @@ fn answer_up_to_alerts(session: &mut PtySession, label: &str, domain: Domain<'_>
     }
     session.exp_string("Client").unwrap();
     key(session, ENTER);
+    session.exp_string("Also issue TLS certificates").unwrap();
+    key(session, ENTER);
 }
 
 /// A moto of the test's own, so that the zone list holds exactly one zone;
@@ -385,6 +387,11 @@ async fn a_new_stack_at_a_name_of_ones_own() {
     key(&mut session, &format!("{domain}\n"));
     session.exp_string("Client").unwrap();
     key(&mut session, ENTER);
+    // Certificates too, with lego.
+    session.exp_string("Also issue TLS certificates").unwrap();
+    key(&mut session, "y");
+    session.exp_string("ACME client").unwrap();
+    key(&mut session, ENTER);
     session.exp_string("Email address for alerts").unwrap();
     key(&mut session, ENTER);
     session.exp_string(&format!("at https://{domain}/")).unwrap();
@@ -392,12 +399,27 @@ async fn a_new_stack_at_a_name_of_ones_own() {
     key(&mut session, "y");
     session.exp_string("created alias records for").unwrap();
     session.exp_string(&format!("endpoint  https://{domain}/")).unwrap();
+    session.exp_string("acme-dns account of home.").unwrap();
     session
         .exp_string(&format!("*/5 * * * * ddns-ctl update --url 'https://{domain}/'"))
         .unwrap();
+    session.exp_string("Certificate client setup (Lego)").unwrap();
+    session
+        .exp_string(&format!("export ACME_DNS_API_BASE='https://{domain}/acme-dns'"))
+        .unwrap();
+    session.exp_string("exec lego --dns acme-dns --domains").unwrap();
     let rest = session.exp_eof().unwrap();
     assert_eq!(exit_code(&session), Some(0), "{rest}");
     assert!(rest.contains("Done: "), "{rest}");
+    let config = common::config(&aws, &stack).await;
+    let home = config
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|k| k.starts_with("home."))
+        .unwrap()
+        .clone();
+    assert!(config[&home]["acme"]["key_sha256"].is_string(), "{config:#}");
     let got = aws
         .apigateway
         .get_domain_name()

@@ -188,6 +188,35 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
         .default(0)
         .interact()?]
     .1;
+    // Certificates for the host through acme-dns (DNS-01), with the ACME
+    // client the user runs.
+    let acme_client = if Confirm::with_theme(&theme)
+        .with_prompt(format!(
+            "Also issue TLS certificates for {hostname} (and *.{hostname}) through DNS-01?"
+        ))
+        .default(false)
+        .interact()?
+    {
+        let clients = [
+            ("lego", ClientFormat::Lego),
+            ("certbot (certbot-dns-acmedns)", ClientFormat::Certbot),
+            ("acme.sh", ClientFormat::AcmeSh),
+            ("Caddy", ClientFormat::Caddy),
+            ("Traefik", ClientFormat::Traefik),
+            ("another acme-dns client (its storage JSON)", ClientFormat::AcmeDnsJson),
+        ];
+        let labels: Vec<&str> = clients.iter().map(|(label, _)| *label).collect();
+        Some(
+            clients[Select::with_theme(&theme)
+                .with_prompt("ACME client")
+                .items(&labels)
+                .default(0)
+                .interact()?]
+            .1,
+        )
+    } else {
+        None
+    };
     // On a stack whose alerts are on, an empty address keeps them as they
     // are, and the new host may still get a silence alarm.
     let alerts_on = observed.topic.as_ref().is_some_and(|t| t.tagged);
@@ -301,7 +330,7 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
             allow_private_addresses: false,
             alert_after,
             notify_on_change: false,
-            acme: false,
+            acme: acme_client.is_some(),
             acme_allow_from: vec![],
         },
     )
@@ -316,6 +345,22 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     let (host_name, secret) = (added.host.as_str(), added.secret.as_str());
     eprintln!("\nClient setup ({format:?}):\n");
     println!("{}", client_config::render(format, &endpoint, host_name, secret)?);
+    if let (Some(acme_format), Some(acme)) = (acme_client, &added.acme)
+        && let Some(key) = &acme.password
+    {
+        let account = ddns_handler::config::AcmeAccount {
+            username: acme.username.clone(),
+            key_sha256: crate::acme::key_sha256(key),
+            subdomain: acme.subdomain.clone(),
+            allow_from: acme.allowfrom.clone(),
+            extra: Default::default(),
+        };
+        eprintln!("\nCertificate client setup ({acme_format:?}); it holds the account's key:\n");
+        println!(
+            "{}",
+            client_config::render_acme(acme_format, host_name, &account, key, &endpoint)?
+        );
+    }
     let endpoint = args.check_url.clone().unwrap_or(endpoint);
     let checked = live_check(&endpoint, host_name, secret).await;
     let dns = ddns_handler::dns::Dns::new(session.clients.route53.clone());
