@@ -414,4 +414,20 @@ async fn acme_dns_updates_arrive_as_post_bodies_plain_or_base64() {
         .await;
     assert_eq!(reply["statusCode"], 401, "{reply}");
     assert_eq!(reply["body"], r#"{"error":"forbidden"}"#);
+
+    // The request lines name the challenge record, never the key.
+    let lines = function.printed().await;
+    let acme: Vec<&str> = lines
+        .iter()
+        .map(|l| l.text.as_str())
+        .filter(|t| t.contains(r#""protocol":"acme-dns""#))
+        .collect();
+    assert_eq!(acme.len(), 4, "{lines:#?}");
+    let named = format!(r#""host":"_acme-challenge.{}""#, host.trim_end_matches('.'));
+    assert_eq!(acme.iter().filter(|t| t.contains(&named)).count(), 2, "{acme:#?}");
+    assert!(
+        acme.iter()
+            .any(|t| t.contains(r#""result":"refused""#) && t.contains(r#""reason":"badauth""#))
+    );
+    assert!(lines.iter().all(|l| !l.text.contains(key)), "a line holds the key");
 }
