@@ -130,7 +130,7 @@ async fn an_account_from_add_to_removal() {
     common::refused(
         &stack,
         &["client-config", &home, "--format", "acme-dns-json"],
-        "needs the account's key",
+        "needs the acme-dns account's key",
     );
     common::refused(
         &stack,

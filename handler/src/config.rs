@@ -810,6 +810,55 @@ mod tests {
     }
 
     #[test]
+    fn acme_accounts_are_checked_found_by_username_and_never_shared() {
+        let account = |user: &str, subdomain: &str, from: &str| {
+            format!(
+                r#""acme":{{"username":"{user}","key_sha256":"{}","subdomain":"{subdomain}","allow_from":[{from}]}}"#,
+                "a".repeat(64)
+            )
+        };
+        let (u1, s1) = (
+            "c36f50e8-4632-44f0-83fe-e070fef28a10",
+            "8e5700ea-a4bf-41c7-8a77-e990661dcc6a",
+        );
+        let entry = |name: &str, acme: &str| {
+            format!(
+                r#""{name}":{{"aws_region":"r","route_53_zone_id":"Z1","route_53_record_ttl":60,"route_53_record_type":"A",{LONG},{acme}}}"#
+            )
+        };
+        let one = format!("{{{}}}", entry("h.example.com", &account(u1, s1, r#""192.0.2.0/24""#)));
+        let config = Config::from_slice(one.as_bytes()).unwrap();
+        let (host, found) = config.acme_account(&u1.to_uppercase()).unwrap();
+        assert_eq!(host.name, "h.example.com");
+        assert!(found.allows("192.0.2.9".parse().unwrap()));
+        assert!(!found.allows("198.51.100.1".parse().unwrap()));
+        assert!(config.acme_account("c36f50e8-4632-44f0-83fe-e070fef28a11").is_none());
+        assert!(config.to_json_pretty().contains("key_sha256"));
+
+        for (bad, why) in [
+            (account("not-a-uuid", s1, ""), "acme.username is not a UUID"),
+            (account(u1, "x", ""), "acme.subdomain is not a UUID"),
+            (account(u1, s1, r#""example.com""#), "acme.allow_from holds"),
+        ] {
+            let text = format!("{{{}}}", entry("h.example.com", &bad));
+            let err = Config::from_slice(text.as_bytes()).unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
+        }
+        // Two hosts with one username (or one subdomain) would make an
+        // update's target ambiguous.
+        let shared = format!(
+            "{{{},{}}}",
+            entry("a.example.com", &account(u1, s1, "")),
+            entry(
+                "b.example.com",
+                &account(u1, "f2d0e1c4-6a7b-4b8e-9c1d-2e3f4a5b6c7d", "")
+            )
+        );
+        let err = Config::from_slice(shared.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("another host's too"), "{err}");
+    }
+
+    #[test]
     fn secrets_have_a_minimum_length() {
         let with = |secret: &str| entry_with(&format!(r#""route_53_zone_id":"Z1","shared_secret":"{secret}""#));
         let short = "x".repeat(MIN_SECRET_LEN - 1);
