@@ -100,8 +100,8 @@ fn the_tests_get_the_real_clients_too() {
         (
             Some(0),
             String::new(),
-            "installing: curl perl ddclient inadyn\n".to_owned(),
-            "apt-get update -qq\napt-get install -y -qq curl perl ddclient inadyn\n\
+            "installing: curl perl ddclient inadyn pebble certbot openssl\n".to_owned(),
+            "apt-get update -qq\napt-get install -y -qq curl perl ddclient inadyn pebble certbot openssl\n\
              rustup component list --installed\ncargo fetch --locked -q\n"
                 .to_owned()
         )
