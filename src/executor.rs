@@ -84,7 +84,7 @@ pub async fn run(
         let on_wait = |wait: &Wait| (report.borrow_mut())(Event::Waiting(step, wait));
         let retry = Retry::new(clients.retry, &on_wait);
         if step.action == Action::Delete {
-            delete(clients, names, step, &mut outputs, &retry).await?;
+            delete(clients, names, step, &outputs, &retry).await?;
         } else {
             let desired = desired.ok_or_else(|| AwsError::Call {
                 operation: "deploy",
@@ -248,12 +248,9 @@ async fn delete(
     clients: &Clients,
     names: &Names,
     step: &Step,
-    outputs: &mut Outputs,
+    outputs: &Outputs,
     retry: &Retry<'_>,
 ) -> Result<(), AwsError> {
-    if let Some(deleted) = delete_domain_piece(clients, step, outputs, retry).await? {
-        return Ok(deleted);
-    }
     match step.kind {
         Kind::Api => api::delete(&clients.apigateway, &step.name, retry).await?,
         // The permission and the stage go with the function and the API.
@@ -265,51 +262,51 @@ async fn delete(
         Kind::MetricFilter => metric_filter::delete(&clients.logs, names, &step.name, retry).await?,
         Kind::Alarm => alarm::delete(&clients.cloudwatch, &step.name, retry).await?,
         Kind::Stage | Kind::Permission => true,
-        Kind::Certificate | Kind::ValidationRecord | Kind::Domain | Kind::Mapping | Kind::AliasRecords => true,
+        Kind::Certificate | Kind::ValidationRecord | Kind::Domain | Kind::Mapping | Kind::AliasRecords => {
+            delete_domain_piece(clients, step, outputs, retry).await?
+        }
     };
     Ok(())
 }
 
-/// Deletes one piece of a custom domain, from what was observed of it;
-/// `None` for a step that is not one.
+/// Deletes one piece of a custom domain, repeating what was observed of it
+/// (by the last piece, the certificate that named the validation record is
+/// gone); a domain that was not observed is an error, never a guess.
 async fn delete_domain_piece(
     clients: &Clients,
     step: &Step,
-    outputs: &mut Outputs,
+    outputs: &Outputs,
     retry: &Retry<'_>,
-) -> Result<Option<()>, AwsError> {
+) -> Result<bool, AwsError> {
     let name = step.name.as_str();
-    let found = outputs.domains.iter().find(|d| d.name == name).cloned();
-    let found = match (step.kind, found) {
-        (Kind::AliasRecords | Kind::Mapping | Kind::Domain | Kind::Certificate | Kind::ValidationRecord, None) => {
-            return Err(missing(step));
-        }
-        (_, found) => found.unwrap_or_default(),
-    };
-    let zone = found.zone.as_ref().map(|z| z.id.clone());
-    match step.kind {
-        Kind::AliasRecords => {
-            if let (Some(zone), Some(target)) = (&zone, found.target()) {
-                alias::delete(&clients.route53, zone, name, target).await?;
-            }
-        }
-        Kind::Mapping => {
-            mapping::delete(&clients.apigateway, name, retry).await?;
-        }
-        Kind::Domain => {
-            domain::delete(&clients.apigateway, name, retry).await?;
-        }
+    let found = outputs
+        .domains
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| missing(step))?;
+    let zone = found.zone.as_ref().map(|z| z.id.as_str());
+    Ok(match step.kind {
+        Kind::AliasRecords => match (zone, found.target()) {
+            (Some(zone), Some(target)) => alias::delete(&clients.route53, zone, name, target).await?,
+            _ => false,
+        },
+        Kind::Mapping => mapping::delete(&clients.apigateway, name, retry).await?,
+        Kind::Domain => domain::delete(&clients.apigateway, name, retry).await?,
         Kind::Certificate => {
             for certificate in &found.certificates {
                 certificate::delete(&clients.acm, &certificate.arn, retry).await?;
             }
+            true
         }
-        Kind::ValidationRecord => {
-            if let (Some(zone), Some(record)) = (&zone, found.certificates.first().and_then(|c| c.validation.clone())) {
-                validation::delete(&clients.route53, zone, &record).await?;
-            }
+        Kind::ValidationRecord => match (zone, found.certificates.first().and_then(|c| c.validation.as_ref())) {
+            (Some(zone), Some(record)) => validation::delete(&clients.route53, zone, record).await?,
+            _ => false,
+        },
+        _ => {
+            return Err(AwsError::NotApplicable {
+                resource: "custom domain",
+                change: step.to_string(),
+            });
         }
-        _ => return Ok(None),
-    }
-    Ok(Some(()))
+    })
 }
