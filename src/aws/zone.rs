@@ -116,7 +116,7 @@ pub async fn get(route53: &Client, id: &str) -> Result<Zone, AwsError> {
 /// Deletes `name`'s A and AAAA records, exactly as they are; returns the
 /// types deleted.
 pub async fn delete_address_records(route53: &Client, zone_id: &str, name: &str) -> Result<Vec<String>, AwsError> {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+    use aws_sdk_route53::types::{ChangeAction, RrType};
     let out = route53
         .list_resource_record_sets()
         .hosted_zone_id(zone_id)
@@ -138,29 +138,8 @@ pub async fn delete_address_records(route53: &Client, zone_id: &str, name: &str)
         return Ok(Vec::new());
     }
     let kinds = sets.iter().map(|s| s.r#type().as_str().to_owned()).collect();
-    let mut batch = ChangeBatch::builder().comment("ddns-ctl host remove --delete-records");
-    for set in sets {
-        let change = Change::builder()
-            .action(ChangeAction::Delete)
-            .resource_record_set(set)
-            .build()
-            .map_err(|e| AwsError::Call {
-                operation: "ChangeResourceRecordSets",
-                message: e.to_string(),
-            })?;
-        batch = batch.changes(change);
-    }
-    let batch = batch.build().map_err(|e| AwsError::Call {
-        operation: "ChangeResourceRecordSets",
-        message: e.to_string(),
-    })?;
-    route53
-        .change_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .change_batch(batch)
-        .send()
-        .await
-        .map_err(AwsError::on("ChangeResourceRecordSets"))?;
+    let changes = sets.into_iter().map(|set| (ChangeAction::Delete, set)).collect();
+    change(route53, zone_id, "ddns-ctl host remove --delete-records", changes).await?;
     Ok(kinds)
 }
 
