@@ -112,37 +112,16 @@ pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) ->
     if !format.updates() {
         return Err(RenderError::NotATemplate);
     }
-    let bad_endpoint = || RenderError::Endpoint(endpoint.to_owned());
-    let url = reqwest::Url::parse(endpoint).map_err(|_| bad_endpoint())?;
-    let plain_path = url
-        .path()
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
-    if !matches!(url.scheme(), "http" | "https")
-        || !url.username().is_empty()
-        || url.password().is_some()
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || !plain_path
-    {
-        return Err(bad_endpoint());
-    }
-    let mut api_host = url.host_str().ok_or_else(bad_endpoint)?.to_owned();
-    if let Some(port) = url.port() {
-        api_host.push_str(&format!(":{port}"));
-    }
-    let mut stage_path = url.path().to_owned();
-    if !stage_path.ends_with('/') {
-        stage_path.push('/');
-    }
-    let endpoint = format!("{}://{api_host}{stage_path}", url.scheme());
-    let host = Hostname::parse(host)
-        .map_err(|_| RenderError::Host(host.to_owned()))?
-        .to_string();
+    let Endpoint {
+        url: endpoint,
+        api_host,
+        stage_path,
+        https,
+    } = Endpoint::parse(endpoint)?;
+    let host = checked_host(host)?;
     if secret.chars().any(char::is_control) {
         return Err(RenderError::Secret);
     }
-    let https = url.scheme() == "https";
     let values = [
         ("endpoint", endpoint.as_str()),
         ("api_host", &api_host),
@@ -154,6 +133,61 @@ pub fn render(format: ClientFormat, endpoint: &str, host: &str, secret: &str) ->
         ("ssl_yes_no", if https { "yes" } else { "no" }),
     ];
     Ok(fill(template(format), &values))
+}
+
+/// A host name in normal form, or the error that names it.
+fn checked_host(host: &str) -> Result<String, RenderError> {
+    Hostname::parse(host)
+        .map(|h| h.to_string())
+        .map_err(|_| RenderError::Host(host.to_owned()))
+}
+
+/// An endpoint URL split as the templates write it.
+struct Endpoint {
+    /// The URL, with the stage path's trailing slash.
+    url: String,
+    /// Host and port.
+    api_host: String,
+    /// The stage path, ending in `/`.
+    stage_path: String,
+    /// Whether it is https.
+    https: bool,
+}
+
+impl Endpoint {
+    /// A plain http(s) URL with no user, query or fragment, whose path has
+    /// only characters that need no quoting anywhere.
+    fn parse(endpoint: &str) -> Result<Self, RenderError> {
+        let bad_endpoint = || RenderError::Endpoint(endpoint.to_owned());
+        let url = reqwest::Url::parse(endpoint).map_err(|_| bad_endpoint())?;
+        let plain_path = url
+            .path()
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~/".contains(c));
+        if !matches!(url.scheme(), "http" | "https")
+            || !url.username().is_empty()
+            || url.password().is_some()
+            || url.query().is_some()
+            || url.fragment().is_some()
+            || !plain_path
+        {
+            return Err(bad_endpoint());
+        }
+        let mut api_host = url.host_str().ok_or_else(bad_endpoint)?.to_owned();
+        if let Some(port) = url.port() {
+            api_host.push_str(&format!(":{port}"));
+        }
+        let mut stage_path = url.path().to_owned();
+        if !stage_path.ends_with('/') {
+            stage_path.push('/');
+        }
+        Ok(Self {
+            url: format!("{}://{api_host}{stage_path}", url.scheme()),
+            https: url.scheme() == "https",
+            api_host,
+            stage_path,
+        })
+    }
 }
 
 /// Replaces every `{{name}}` and `{{name:QUOTING}}` in `template`.
@@ -274,16 +308,18 @@ pub fn render_acme(
     key: &str,
     endpoint: &str,
 ) -> Result<String, RenderError> {
-    // The same checks as an update client's endpoint.
-    render(ClientFormat::Sh, endpoint, host, key)?;
-    let storage = crate::acme::storage(host, account, key, endpoint);
+    // The same checks as an update client's endpoint and host; the account's
+    // values are UUIDs and base64url, made by ddns-ctl.
+    let endpoint = Endpoint::parse(endpoint)?.url;
+    let host = checked_host(host)?;
+    let storage = crate::acme::storage(&host, account, key, &endpoint);
     let storage = serde_json::to_string_pretty(&storage).unwrap_or_default();
     if format == ClientFormat::AcmeDnsJson {
         return Ok(format!("{storage}\n"));
     }
     let host = host.trim_end_matches('.');
     let wildcard = format!("*.{host}");
-    let api_base = crate::acme::server(endpoint);
+    let api_base = crate::acme::server(&endpoint);
     let values = [
         ("host", host),
         ("wildcard", wildcard.as_str()),
