@@ -140,8 +140,14 @@ pub async fn find(clients: &Clients, names: &Names) -> Result<Vec<Observed>, Aws
 /// The URL clients call: `https://NAME/` once the stack has a custom
 /// domain, else the execute-api URL; `None` before the API exists.
 pub async fn endpoint(clients: &Clients, names: &Names) -> Result<Option<String>, AwsError> {
-    if let Some(name) = domain::find(&clients.apigateway, names).await?.into_iter().next() {
-        return Ok(Some(Names::domain_endpoint(&name)));
+    let domains = domain::find(&clients.apigateway, names).await?;
+    endpoint_with(clients, names, &domains).await
+}
+
+/// [`endpoint`], for a caller that has the stack's domains already.
+pub async fn endpoint_with(clients: &Clients, names: &Names, domains: &[String]) -> Result<Option<String>, AwsError> {
+    match domains.first() {
+        Some(name) => Ok(Some(Names::domain_endpoint(name))),
+        None => super::api::endpoint(&clients.apigateway, names).await,
     }
-    super::api::endpoint(&clients.apigateway, names).await
 }

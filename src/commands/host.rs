@@ -216,11 +216,8 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
     Config::check(host.as_str(), &entry)?;
     // The function would write plain records over the domain's aliases.
     let bare = host.as_str().trim_end_matches('.');
-    if custom_domain::names(&session.clients, &session.names)
-        .await?
-        .iter()
-        .any(|d| d.eq_ignore_ascii_case(bare))
-    {
+    let domains = custom_domain::names(&session.clients, &session.names).await?;
+    if domains.iter().any(|d| d.eq_ignore_ascii_case(bare)) {
         anyhow::bail!(
             "{bare} is this stack's custom domain, whose alias records the function would overwrite; choose another name"
         );
@@ -245,7 +242,7 @@ pub async fn add(session: &Session, key: &str, args: HostAddArgs) -> anyhow::Res
     let needed = crate::model::function_memory_mb(session.config(key).size().await?);
     let memory_raised_to = function::ensure_memory(&session.clients.lambda, &session.names, needed).await?;
     let endpoint = match deployed {
-        true => custom_domain::endpoint(&session.clients, &session.names).await?,
+        true => custom_domain::endpoint_with(&session.clients, &session.names, &domains).await?,
         false => None,
     };
     let acme = account.map(|(a, key)| super::acme::Issued::new(host.as_str(), &a, Some(key), endpoint.as_deref()));
