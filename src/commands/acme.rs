@@ -33,6 +33,9 @@ pub struct Issued {
     pub allowfrom: Vec<String>,
     /// The base URL acme-dns clients take, once the stack is deployed.
     pub server_url: Option<String>,
+    /// The account as the config holds it, for rendering client setups.
+    #[serde(skip)]
+    pub account: AcmeAccount,
 }
 
 impl Issued {
@@ -46,6 +49,7 @@ impl Issued {
             fulldomain: acme::fulldomain(host),
             allowfrom: account.allow_from.clone(),
             server_url: endpoint.map(acme::server),
+            account: account.clone(),
         }
     }
 }

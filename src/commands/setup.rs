@@ -348,17 +348,10 @@ pub async fn run(global: &GlobalArgs, args: SetupArgs) -> anyhow::Result<()> {
     if let (Some(acme_format), Some(acme)) = (acme_client, &added.acme)
         && let Some(key) = &acme.password
     {
-        let account = ddns_handler::config::AcmeAccount {
-            username: acme.username.clone(),
-            key_sha256: crate::acme::key_sha256(key),
-            subdomain: acme.subdomain.clone(),
-            allow_from: acme.allowfrom.clone(),
-            extra: Default::default(),
-        };
         eprintln!("\nCertificate client setup ({acme_format:?}); it holds the account's key:\n");
         println!(
             "{}",
-            client_config::render_acme(acme_format, host_name, &account, key, &endpoint)?
+            client_config::render_acme(acme_format, host_name, &acme.account, key, &endpoint)?
         );
     }
     let endpoint = args.check_url.clone().unwrap_or(endpoint);
