@@ -295,6 +295,10 @@ mod tests {
         assert_eq!([1, 2, 3].map(|n| secs("DeleteRestApi", n)), [30, 60, 60]);
         assert_eq!([1, 2, 3].map(|n| secs("CreateDeployment", n)), [5, 10, 20]);
         assert_eq!([1, 2, 7].map(|n| secs("PutIntegration", n)), [1, 2, 60]);
+        // API Gateway's custom domain calls: one per 30 s per account.
+        for operation in ["CreateDomainName", "UpdateDomainName", "DeleteDomainName"] {
+            assert_eq!(secs(operation, 1), 30, "{operation}");
+        }
         assert_eq!(
             Policy::delay("DeleteRestApi", 1, Some(Duration::from_secs(7))),
             Duration::from_secs(7),
