@@ -77,16 +77,24 @@ fn pebble(dir: &Path, dns: &str) -> (Running, String, std::path::PathBuf) {
         .arg(&key)
         .arg("-out")
         .arg(&cert));
-    let port = ddns_testkit::free_port();
+    // Four distinct ports: each free_port() alone may hand out a port the
+    // previous call just released, and pebble cannot bind two on one.
+    let held: Vec<std::net::TcpListener> = (0..4)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let ports: Vec<u16> = held.iter().map(|l| l.local_addr().unwrap().port()).collect();
+    drop(held);
+    let port = ports[0];
     let config = serde_json::json!({ "pebble": {
         "listenAddress": format!("127.0.0.1:{port}"),
-        "managementListenAddress": format!("127.0.0.1:{}", ddns_testkit::free_port()),
+        "managementListenAddress": format!("127.0.0.1:{}", ports[1]),
         "certificate": cert, "privateKey": key,
-        "httpPort": ddns_testkit::free_port(), "tlsPort": ddns_testkit::free_port(),
+        "httpPort": ports[2], "tlsPort": ports[3],
         "ocspResponderURL": "", "externalAccountBindingRequired": false,
     }});
     let config_file = dir.join("pebble.json");
     std::fs::write(&config_file, config.to_string()).unwrap();
+    let log = dir.join("pebble.log");
     let child = Command::new(tool("pebble"))
         .arg("-config")
         .arg(&config_file)
@@ -95,12 +103,21 @@ fn pebble(dir: &Path, dns: &str) -> (Running, String, std::path::PathBuf) {
         // is about DNS-01, not about pebble's chaos.
         .env("PEBBLE_VA_NOSLEEP", "1")
         .env("PEBBLE_WFE_NONCEREJECT", "0")
-        .stdout(std::fs::File::create(dir.join("pebble.log")).unwrap())
-        .stderr(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
         .spawn()
         .unwrap();
-    let running = Running(child);
-    wait_for("pebble", || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let mut running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let exited = running.0.try_wait().unwrap();
+        assert!(
+            exited.is_none() && Instant::now() < deadline,
+            "pebble did not start ({exited:?}):\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     (running, format!("https://127.0.0.1:{port}/dir"), cert)
 }
 
